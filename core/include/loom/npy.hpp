@@ -1,0 +1,15 @@
+// NumPy .npy: reader and atomic writer for Loom's dtypes, C order, little-endian.
+#pragma once
+
+#include <filesystem>
+
+#include "loom/tensor.hpp"
+
+namespace loom {
+
+// Throws FormatError naming the file and what is wrong.
+Tensor read_npy(const std::filesystem::path& path);
+// Host copy of t written to a temporary name, then renamed.
+void write_npy(const std::filesystem::path& path, const Tensor& t);
+
+}  // namespace loom

@@ -1,0 +1,103 @@
+// Loads plugins (Boost.DLL), keeps their factories in a registry keyed by
+// (kind, type, backend), and makes backends and layers from them.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "loom/abi/plugin.h"
+#include "loom/backend.hpp"
+#include "loom/layer.hpp"
+
+namespace loom {
+
+class PluginLibrary;  // a loaded .so; never unloaded at exit
+
+struct OptionInfo {
+  std::string name, type, default_value, choices, description;
+  bool required = false;
+};
+
+struct FactoryInfo {
+  std::string kind;     // "backend", "layer", "tokenizer"
+  std::string type;     // layer/tokenizer type, or backend name
+  std::string backend;  // layers: "any" or a backend name
+  int priority = 0;
+  std::string description;
+  std::vector<OptionInfo> options;
+  std::vector<std::string> inputs, outputs;
+  std::string plugin;  // the plugin that provides it
+};
+
+struct PluginInfo {
+  std::filesystem::path file;
+  std::string name, version, vendor, build_info;
+  int abi_major = 0, abi_minor = 0;
+  std::vector<FactoryInfo> factories;
+};
+
+struct SkippedPlugin {
+  std::filesystem::path file;
+  std::string reason;
+};
+
+class PluginManager {
+ public:
+  PluginManager();
+  ~PluginManager();
+
+  // --plugin-dir entries, then LOOM_PLUGIN_PATH (':'-separated), then the
+  // install-relative plugin folder compiled into the core.
+  static std::vector<std::filesystem::path> search_path(const std::vector<std::filesystem::path>& plugin_dirs = {});
+
+  // Loads every libloom-*.so in each folder (sorted by name). Broken files are
+  // skipped with one warning; returns the number loaded.
+  size_t load_search_path(const std::vector<std::filesystem::path>& dirs);
+  // Loads one file; false (with a warning and a SkippedPlugin) when it cannot.
+  bool load_file(const std::filesystem::path& file);
+
+  const std::vector<PluginInfo>& plugins() const { return plugins_; }
+  const std::vector<SkippedPlugin>& skipped() const { return skipped_; }
+
+  std::vector<std::string> backend_names() const;
+  std::vector<std::string> layer_types() const;
+  const FactoryInfo* find_backend_info(const std::string& name) const;
+  // The layer factories of a type, best first, for any backend.
+  std::vector<const FactoryInfo*> layer_factories(const std::string& type) const;
+
+  // Makes a backend; "auto" picks the available backend with the highest
+  // priority (a GPU when present). Throws NotFound/Unsupported with the reason.
+  std::shared_ptr<Backend> create_backend(const std::string& name, const OptionMap& options = {});
+  // Whether a backend can run here, and why not.
+  bool backend_available(const std::string& name, std::string* why = nullptr, Device* device = nullptr) const;
+
+  // Makes a layer of `type` on `backend`: validates options against the
+  // declaration (unknown ones named with the valid ones), fills defaults, asks
+  // each candidate factory's supports() in order and uses the first that says yes.
+  std::unique_ptr<Layer> create_layer(const std::string& type, const std::shared_ptr<Backend>& backend,
+                                      const OptionMap& options, const WeightSource* weights,
+                                      const std::string& name = "", const std::string& prefix = "");
+
+  // Validates and completes options against a declaration (exposed for `loom validate`).
+  static OptionMap resolve_options(const FactoryInfo& factory, const OptionMap& options, const std::string& where);
+
+ private:
+  struct Entry;
+  void register_plugin(std::shared_ptr<PluginLibrary> lib, const loom_plugin_descriptor* desc,
+                       const std::filesystem::path& file);
+  void skip(const std::filesystem::path& file, const std::string& reason);
+
+  mutable std::mutex mutex_;
+  std::vector<PluginInfo> plugins_;
+  std::vector<SkippedPlugin> skipped_;
+  std::vector<std::unique_ptr<Entry>> entries_;
+};
+
+// The host API handed to every plugin's init().
+const loom_host_api* host_api();
+
+}  // namespace loom
