@@ -35,6 +35,14 @@ const char* option_type_name(int32_t t) {
 
 std::string str(const char* s) { return s ? s : ""; }
 
+std::string expected_phrase(const OptionInfo& o) {
+  if (o.type == "int") return "an integer";
+  if (o.type == "float") return "a number";
+  if (o.type == "bool") return "true or false";
+  if (o.type == "enum") return "one of " + o.choices;
+  return "a string";
+}
+
 std::vector<OptionInfo> read_options(const loom_option_decl* decls, uint32_t n) {
   std::vector<OptionInfo> out;
   for (uint32_t i = 0; i < n && decls; ++i) {
@@ -311,8 +319,7 @@ OptionMap PluginManager::resolve_options(const FactoryInfo& factory, const Optio
       ok = choices.find("|" + value + "|") != std::string::npos;
     }
     if (!ok)
-      throw InvalidArgument(fmt::format("{}: option '{}' must be {}, got '{}'", where, key,
-                                        t == "enum" ? "one of " + it->choices : "a " + t, value));
+      throw InvalidArgument(fmt::format("{}: option '{}' must be {}, got '{}'", where, key, expected_phrase(*it), value));
   }
   OptionMap out = options;
   for (const auto& o : factory.options) {

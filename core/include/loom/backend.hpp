@@ -3,6 +3,8 @@
 // throws loom::Error with the backend's message.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,7 +33,7 @@ struct AllocatorStats {
   size_t device_allocations = 0;  // calls that reached the backend
 };
 
-class Backend : public std::enable_shared_from_this<Backend> {
+class LOOM_API Backend : public std::enable_shared_from_this<Backend> {
  public:
   // Takes ownership of `handle`; `library` keeps the plugin loaded while this lives.
   Backend(std::shared_ptr<PluginLibrary> library, std::string name, loom_backend* handle,
@@ -105,6 +107,6 @@ class Backend : public std::enable_shared_from_this<Backend> {
 };
 
 // Rounds a request to the caching allocator's size class.
-size_t allocator_size_class(size_t bytes);
+LOOM_API size_t allocator_size_class(size_t bytes);
 
 }  // namespace loom

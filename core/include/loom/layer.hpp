@@ -1,6 +1,8 @@
 // The host's handle on one layer instance made by a plugin factory.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -18,7 +20,7 @@ using TensorMap = std::map<std::string, Tensor>;
 using OptionMap = std::map<std::string, std::string>;
 
 // Where a layer's weights come from (a safetensors file, several, or memory).
-class WeightSource {
+class LOOM_API WeightSource {
  public:
   virtual ~WeightSource() = default;
   virtual std::optional<Tensor> find(const std::string& name) const = 0;  // host tensor
@@ -26,7 +28,7 @@ class WeightSource {
 };
 
 // Weights held in memory, for tests and programmatic use.
-class MemoryWeights : public WeightSource {
+class LOOM_API MemoryWeights : public WeightSource {
  public:
   void add(const std::string& name, Tensor t) { tensors_[name] = std::move(t); }
   std::optional<Tensor> find(const std::string& name) const override;
@@ -36,7 +38,7 @@ class MemoryWeights : public WeightSource {
   std::map<std::string, Tensor> tensors_;
 };
 
-class Layer {
+class LOOM_API Layer {
  public:
   Layer(std::shared_ptr<PluginLibrary> library, std::shared_ptr<Backend> backend, std::string name,
         std::string type, loom_layer* handle, const loom_layer_vtable* vtable, std::vector<std::string> inputs,

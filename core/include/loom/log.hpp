@@ -1,6 +1,8 @@
 // Logging through fmt, to stderr, with a process-wide level.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <fmt/core.h>
 
 #include <string_view>
@@ -9,9 +11,9 @@ namespace loom {
 
 enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
 
-void set_log_level(LogLevel level);
-LogLevel log_level();
-void log_message(LogLevel level, std::string_view message);
+LOOM_API void set_log_level(LogLevel level);
+LOOM_API LogLevel log_level();
+LOOM_API void log_message(LogLevel level, std::string_view message);
 
 template <class... Args>
 void log(LogLevel level, fmt::format_string<Args...> f, Args&&... args) {

@@ -1,6 +1,8 @@
 // NumPy .npy: reader and atomic writer for Loom's dtypes, C order, little-endian.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <filesystem>
 
 #include "loom/tensor.hpp"
@@ -8,8 +10,8 @@
 namespace loom {
 
 // Throws FormatError naming the file and what is wrong.
-Tensor read_npy(const std::filesystem::path& path);
+LOOM_API Tensor read_npy(const std::filesystem::path& path);
 // Host copy of t written to a temporary name, then renamed.
-void write_npy(const std::filesystem::path& path, const Tensor& t);
+LOOM_API void write_npy(const std::filesystem::path& path, const Tensor& t);
 
 }  // namespace loom

@@ -2,6 +2,8 @@
 // (kind, type, backend), and makes backends and layers from them.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -45,7 +47,7 @@ struct SkippedPlugin {
   std::string reason;
 };
 
-class PluginManager {
+class LOOM_API PluginManager {
  public:
   PluginManager();
   ~PluginManager();
@@ -98,6 +100,6 @@ class PluginManager {
 };
 
 // The host API handed to every plugin's init().
-const loom_host_api* host_api();
+LOOM_API const loom_host_api* host_api();
 
 }  // namespace loom

@@ -2,6 +2,8 @@
 // before anything is allocated, and an atomic writer.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -21,7 +23,7 @@ struct SafetensorsEntry {
   size_t begin = 0, end = 0;  // byte range in the data section
 };
 
-class SafetensorsFile : public WeightSource {
+class LOOM_API SafetensorsFile : public WeightSource {
  public:
   // Maps and validates the file; throws FormatError naming the file and rule.
   static std::shared_ptr<SafetensorsFile> open(const std::filesystem::path& path);
@@ -46,11 +48,11 @@ class SafetensorsFile : public WeightSource {
 
 // Writes tensors (any device: copied through the host) in the given order;
 // written to a temporary name and renamed, so a failure leaves no half file.
-void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+LOOM_API void save_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
 // Several files searched in order (a checkpoint split in shards).
-class WeightFiles : public WeightSource {
+class LOOM_API WeightFiles : public WeightSource {
  public:
   void add(std::shared_ptr<SafetensorsFile> file) { files_.push_back(std::move(file)); }
   std::optional<Tensor> find(const std::string& name) const override;

@@ -2,6 +2,8 @@
 // from a backend's allocator (or host memory); views share it without copies.
 #pragma once
 
+#include "loom/export.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -22,27 +24,27 @@ enum class DType : int32_t {
   boolean = LOOM_DTYPE_BOOL,
 };
 
-size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);
+LOOM_API size_t dtype_size(DType dtype);
+LOOM_API const char* dtype_name(DType dtype);
 // Parses "f32", "float32", ... ; throws InvalidArgument naming the text.
-DType parse_dtype(const std::string& text);
+LOOM_API DType parse_dtype(const std::string& text);
 
 struct Device {
   loom_device_type type = LOOM_DEVICE_CPU;
   int index = 0;
   bool is_cpu() const { return type == LOOM_DEVICE_CPU; }
-  std::string str() const;  // "cpu", "cuda:0"
+  LOOM_API std::string str() const;  // "cpu", "cuda:0"
   bool operator==(const Device& o) const { return type == o.type && index == o.index; }
   bool operator!=(const Device& o) const { return !(*this == o); }
 };
 
 using Shape = std::vector<int64_t>;
-std::string shape_str(const Shape& shape);
+LOOM_API std::string shape_str(const Shape& shape);
 // Product of dims; throws InvalidArgument on a negative dim or overflow.
-int64_t checked_numel(const Shape& shape);
+LOOM_API int64_t checked_numel(const Shape& shape);
 
 // A block of memory and how to give it back.
-class Storage {
+class LOOM_API Storage {
  public:
   using Release = std::function<void(void*, size_t)>;
   Storage(void* data, size_t bytes, Device device, Release release);
@@ -60,7 +62,7 @@ class Storage {
   Release release_;
 };
 
-class Tensor {
+class LOOM_API Tensor {
  public:
   Tensor() = default;
   Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape);  // contiguous from offset 0
@@ -100,6 +102,6 @@ class Tensor {
   std::vector<int64_t> strides_;
 };
 
-std::vector<int64_t> contiguous_strides(const Shape& shape);
+LOOM_API std::vector<int64_t> contiguous_strides(const Shape& shape);
 
 }  // namespace loom

@@ -1,0 +1,67 @@
+// loom plugins: what was loaded from where, what each plugin provides, and
+// which files were skipped and why.
+#include <fmt/format.h>
+
+#include "cli_common.hpp"
+
+namespace loom::cli {
+
+namespace {
+
+std::string option_summary(const OptionInfo& o) {
+  std::string s = o.name + ":" + o.type;
+  if (o.type == "enum") s += "(" + o.choices + ")";
+  s += o.required ? " (required)" : "=" + o.default_value;
+  return s;
+}
+
+void print_factory(const FactoryInfo& f, const PluginManager& pm, bool verbose) {
+  if (f.kind == "backend") {
+    std::string why;
+    Device d;
+    bool ok = pm.backend_available(f.type, &why, &d);
+    fmt::print("    backend    {:<28} priority {:>3}  {}\n", f.type, f.priority,
+               ok ? "available on " + d.str() : "unavailable: " + why);
+  } else if (f.kind == "layer") {
+    fmt::print("    layer      {:<28} priority {:>3}  {}\n", f.type + "@" + f.backend, f.priority, f.description);
+  } else {
+    fmt::print("    tokenizer  {:<28} priority {:>3}  {}\n", f.type, f.priority, f.description);
+  }
+  if (verbose) {
+    for (const auto& o : f.options) fmt::print("        option {}  {}\n", option_summary(o), o.description);
+    if (f.kind == "layer")
+      fmt::print("        inputs: {}  outputs: {}\n", fmt::join(f.inputs, ", "), fmt::join(f.outputs, ", "));
+  }
+}
+
+}  // namespace
+
+int cmd_plugins(const std::vector<std::string>& args) {
+  GlobalOptions g;
+  bool verbose = false;
+  po::options_description desc("loom plugins");
+  add_global_options(desc, g);
+  desc.add_options()("verbose,v", po::bool_switch(&verbose), "also list every option, input and output");
+  if (!parse(args, desc, {}, "loom plugins [--plugin-dir DIR] [--verbose]")) return 0;
+
+  PluginManager& pm = load_plugins(g);
+  fmt::print("plugin search path (in order):\n");
+  for (const auto& dir : search_path(g)) fmt::print("  {}\n", dir.string());
+  fmt::print("\nplugins ({}):\n", pm.plugins().size());
+  for (const auto& p : pm.plugins()) {
+    fmt::print("  {} {}  [ABI {}.{}]  vendor: {}\n    file: {}\n", p.name, p.version, p.abi_major, p.abi_minor,
+               p.vendor, p.file.string());
+    for (const auto& f : p.factories) print_factory(f, pm, verbose);
+  }
+  if (!pm.skipped().empty()) {
+    fmt::print("\nskipped ({}):\n", pm.skipped().size());
+    for (const auto& s : pm.skipped()) fmt::print("  {}: {}\n", s.file.string(), s.reason);
+  }
+  if (pm.plugins().empty()) {
+    fmt::print(stderr, "loom plugins: no plugin was found; set LOOM_PLUGIN_PATH or pass --plugin-dir\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace loom::cli

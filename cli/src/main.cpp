@@ -1,0 +1,51 @@
+// loom: compose, run, inspect and check Loom pipelines and plugins.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli_common.hpp"
+
+namespace {
+
+const char* kUsage = R"(usage: loom <command> [options]
+
+commands:
+  plugins   list loaded plugins, what each provides, and files that were skipped
+  inspect   show the tensors in a .safetensors or .npy file
+  run-layer run one layer on .npy inputs: loom run-layer linear -o in_features=8 ... -i x.npy
+
+  loom --version          print the version
+  loom <command> --help   options of one command
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    fmt::print("loom {} (plugin ABI {}.{})\n", loom::version(), LOOM_ABI_MAJOR, LOOM_ABI_MINOR);
+    return 0;
+  }
+  std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (command == "plugins") return loom::cli::cmd_plugins(rest);
+    if (command == "inspect") return loom::cli::cmd_inspect(rest);
+    if (command == "run-layer") return loom::cli::cmd_run_layer(rest);
+    fmt::print(stderr, "loom: error: unknown command '{}'\n\n{}", command, kUsage);
+    return 2;
+  } catch (const loom::cli::UsageError& e) {
+    fmt::print(stderr, "loom {}: error: {}\n", command, e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "loom {}: error: {}\n", command, e.what());
+    return 1;
+  }
+}
