@@ -475,7 +475,8 @@ std::unique_ptr<Layer> PluginManager::create_layer(const std::string& type, cons
     loom_layer* handle = nullptr;
     const loom_layer_vtable* vt = nullptr;
     s = e->layer->create(&args, &handle, &vt, &err);
-    if (s != LOOM_OK) raise_plugin_error(where, s, err);
+    // Weight names in plugin messages are relative to the prefix: say where they sit.
+    if (s != LOOM_OK) raise_plugin_error(prefix.empty() ? where : fmt::format("{} [weights under '{}']", where, prefix), s, err);
     if (!handle || !vt || vt->struct_size < sizeof(loom_layer_vtable) || !vt->forward || !vt->destroy)
       throw PluginError(fmt::format("{}: plugin '{}' returned an incomplete layer", where, e->info.plugin));
     return std::make_unique<Layer>(e->library, backend, display, type, handle, vt, e->info.inputs, e->info.outputs);
