@@ -2,6 +2,7 @@
 // blocks; host <-> backend transfers on a CPU backend share memory.
 #include <doctest/doctest.h>
 
+#include "loom/sdk/dtype.hpp"
 #include "test_support.hpp"
 
 using namespace loom;
@@ -54,10 +55,10 @@ TEST_CASE("fp16 and bf16 conversions round to nearest even") {
   CHECK(sdk::f32_to_f16(70000.0f) == 0x7c00);        // overflow to inf
   CHECK(sdk::f32_to_f16(5.960464477539063e-08f) == 0x0001);  // smallest subnormal
   CHECK(sdk::f32_to_f16(1.0f + 1.0f / 2048) == 0x3c00);      // tie -> even
-  CHECK(sdk::f16_to_f32(0x3555) == doctest::Approx(0.333251953125).epsilon(0));
+  CHECK(sdk::f16_to_f32(0x3555) == 0.333251953125f);
   CHECK(sdk::f32_to_bf16(1.0f) == 0x3f80);
   CHECK(sdk::f32_to_bf16(1.00390625f) == 0x3f80);  // tie -> even
-  CHECK(sdk::bf16_to_f32(0x4049) == doctest::Approx(3.140625).epsilon(0));
+  CHECK(sdk::bf16_to_f32(0x4049) == 3.140625f);
 }
 
 TEST_CASE("checked_numel rejects negative dims and overflow") {
