@@ -1,5 +1,7 @@
 #include "loom/backend.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "host_error.hpp"
@@ -283,6 +285,14 @@ Backend::Packed Backend::rnn_pack(const loom_rnn_desc& desc, const RnnWeights& w
     for (const auto& t : ts) v.push_back(t.view());
     return v;
   };
+  // The C call carries no counts: check them here so a plugin never reads past an array.
+  size_t n = static_cast<size_t>(std::max(desc.num_layers, 0)) * (desc.bidirectional ? 2u : 1u);
+  auto count_ok = [n](const std::vector<Tensor>& v, bool optional) { return v.size() == n || (optional && v.empty()); };
+  if (n == 0 || !count_ok(w.w_ih, false) || !count_ok(w.w_hh, false) || !count_ok(w.b_ih, true) ||
+      !count_ok(w.b_hh, true) || w.b_ih.size() != w.b_hh.size())
+    throw InvalidArgument(fmt::format("backend '{}': rnn_pack: expected {} tensors (num_layers x directions) in each of "
+                                      "w_ih, w_hh and optionally b_ih, b_hh; got {}, {}, {}, {}",
+                                      name_, n, w.w_ih.size(), w.w_hh.size(), w.b_ih.size(), w.b_hh.size()));
   auto wih = views(w.w_ih), whh = views(w.w_hh), bih = views(w.b_ih), bhh = views(w.b_hh);
   loom_packed* p = nullptr;
   call("rnn_pack", [&](loom_error* e) {
@@ -294,6 +304,8 @@ Backend::Packed Backend::rnn_pack(const loom_rnn_desc& desc, const RnnWeights& w
 }
 
 void Backend::rnn_forward(const Packed& weights, const RnnIO& io) {
+  if (!weights || !io.src.defined() || !io.dst.defined())
+    throw InvalidArgument(fmt::format("backend '{}': rnn_forward: packed weights, src and dst are required", name_));
   OptionalView src(&io.src), h0(&io.h0), c0(&io.c0), dst(&io.dst), hn(&io.hn), cn(&io.cn);
   loom_rnn_io raw{};
   raw.struct_size = sizeof(raw);

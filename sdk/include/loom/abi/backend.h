@@ -5,7 +5,8 @@
  *
  * Shared conventions:
  * - Views may be strided (strides in elements) unless an op says "contiguous".
- * - dst never aliases a source unless an op says it may.
+ * - dst never aliases a source unless an op says it may (only unary and binary do).
+ * - NaN propagates through every op, including binary MAX/MIN (as torch).
  * - Broadcasting follows NumPy: shapes are right-aligned, a size-1 dim
  *   stretches; dst has the broadcast shape.
  * - Every op supports F32. Other dtypes are optional: an op that cannot do a
@@ -70,7 +71,8 @@ typedef struct loom_matmul_desc {
   int32_t transpose_b;
   float alpha;      /* 1 for a plain product */
   float beta;       /* 0: overwrite dst; 1: accumulate into dst */
-  int32_t activation; /* a loom_unary_op applied last; IDENTITY for none */
+  int32_t activation; /* applied last: IDENTITY (none), RELU, GELU, GELU_TANH, TANH or
+                         SIGMOID; other unary ops are LOOM_ERR_INVALID_ARGUMENT */
 } loom_matmul_desc;
 
 /* A recurrent sequence layer of `num_layers` stacked layers, one or two
@@ -159,7 +161,8 @@ typedef struct loom_backend_vtable {
   /* Concatenates `count` sources along `axis` into dst. */
   loom_status (*concat)(loom_backend* self, const loom_tensor_view* srcs, int32_t count, int32_t axis,
                         const loom_tensor_view* dst, loom_error* err);
-  /* Reduces src to dst's shape: dst has src's rank with 1 in every reduced dim. */
+  /* Reduces src to dst's shape: dst has src's rank with 1 in every reduced dim.
+   * Over zero elements: SUM gives 0, MEAN NaN, MAX -inf. */
   loom_status (*reduce)(loom_backend* self, int32_t op, const loom_tensor_view* src,
                         const loom_tensor_view* dst, loom_error* err);
   /* Fills dst with a constant. */

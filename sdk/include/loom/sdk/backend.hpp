@@ -236,6 +236,7 @@ inline const loom_backend_vtable* backend_vtable() {
     };
     t.rnn_forward = [](loom_backend* b, const loom_packed* w, const loom_rnn_io* io, loom_error* err) {
       return guard(err, [&] {
+        if (!w || !io || !io->src || !io->dst) throw invalid_argument("rnn_forward: weights, src and dst are required");
         View h0, c0, hn, cn;
         self(b).rnn_forward(*reinterpret_cast<const Packed*>(w), *io->src, opt(io->h0, h0), opt(io->c0, c0),
                             *io->dst, opt(io->hn, hn), opt(io->cn, cn));

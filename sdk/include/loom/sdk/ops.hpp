@@ -128,6 +128,42 @@ class Ops {
     check(rt_->ops->reduce(rt_->backend, op, src.ptr(), dst.ptr(), err_));
   }
   void fill(float value, const View& dst) const { check(rt_->ops->fill(rt_->backend, value, dst.ptr(), err_)); }
+  // Prepares a recurrent stack's weights once (PyTorch layout, see loom_rnn_desc).
+  // Arrays have num_layers * dirs entries; empty bias arrays mean "no bias".
+  PackedRef rnn_pack(const RnnArgs& args, const std::vector<View>& w_ih, const std::vector<View>& w_hh,
+                     const std::vector<View>& b_ih, const std::vector<View>& b_hh) const {
+    loom_rnn_desc d{};
+    d.struct_size = sizeof(d);
+    d.cell = args.cell;
+    d.input_size = args.input_size;
+    d.hidden_size = args.hidden_size;
+    d.num_layers = args.num_layers;
+    d.bidirectional = args.bidirectional ? 1 : 0;
+    auto raw = [](const std::vector<View>& v) {
+      std::vector<loom_tensor_view> out;
+      for (const auto& x : v) out.push_back(x.raw());
+      return out;
+    };
+    const std::vector<loom_tensor_view> wih = raw(w_ih), whh = raw(w_hh), bih = raw(b_ih), bhh = raw(b_hh);
+    loom_packed* p = nullptr;
+    check(rt_->ops->rnn_pack(rt_->backend, &d, wih.data(), whh.data(), bih.empty() ? nullptr : bih.data(),
+                             bhh.empty() ? nullptr : bhh.data(), &p, err_));
+    return PackedRef(rt_, p);
+  }
+  // Runs the stack over src [T, N, input_size] (time-major); states are
+  // [num_layers * dirs, N, hidden]; null states mean zeros in / not wanted out.
+  void rnn_forward(const PackedRef& weights, const View& src, const View* h0, const View* c0, const View& dst,
+                   const View* hn, const View* cn) const {
+    loom_rnn_io io{};
+    io.struct_size = sizeof(io);
+    io.src = src.ptr();
+    io.h0 = h0 ? h0->ptr() : nullptr;
+    io.c0 = c0 ? c0->ptr() : nullptr;
+    io.dst = dst.ptr();
+    io.hn = hn ? hn->ptr() : nullptr;
+    io.cn = cn ? cn->ptr() : nullptr;
+    check(rt_->ops->rnn_forward(rt_->backend, weights.get(), &io, err_));
+  }
   void copy_from_host(const View& dst, const void* src, size_t bytes) const {
     check(rt_->ops->copy_from_host(rt_->backend, dst.data(), src, bytes, err_));
   }
