@@ -157,10 +157,10 @@ void match(const std::string& name, const std::string& what, const Make& make, d
     got = b.download(make(b));
   } catch (const Error& e) {
     if (optional && e.status() == LOOM_ERR_UNSUPPORTED) {
-      MESSAGE("backend '" << name << "' does not support " << what << ": " << e.what());
+      MESSAGE("backend '" << name << "' does not support " << what << ": " << std::string(e.what()));
       return;
     }
-    FAIL_CHECK("backend '" << name << "' failed: " << e.what());
+    FAIL_CHECK("backend '" << name << "' failed: " << std::string(e.what()));
     return;
   }
   REQUIRE(shape_str(got.shape()) == shape_str(want.shape()));
