@@ -1,34 +1,29 @@
-// Argument validation. Every failure names the op, the operand and its
-// shape: sdk::invalid_argument for the caller's mistakes, sdk::unsupported
-// for what this backend does not do (a dtype, negative strides).
+// Argument validation for the onednn ops: the SDK's shared checks, plus what
+// is particular to this backend (CPU memory, non-negative strides, f32).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "loom/sdk/view.hpp"
+#include "loom/sdk/op_checks.hpp"
 
 namespace loom::onednn {
 
 using sdk::Shape;
 using sdk::View;
+using sdk::checks::broadcast_shapes;
+using sdk::checks::broadcasts_to;
+using sdk::checks::check_output;
+using sdk::checks::check_same_dtype;
+using sdk::checks::check_shape;
+using sdk::checks::describe;
+using sdk::checks::normalize_axis;
 
-// "f32[2, 3]"
-std::string describe(const View& v);
-
-// Rank, non-negative dims and strides, a known dtype, CPU memory and a data
-// pointer whenever the view has elements.
+// The shared view checks for CPU memory, plus non-negative strides (oneDNN
+// memory descriptors cannot express negative ones).
 void check_view(const char* op, const char* name, const View& v);
 // check_view plus dtype F32.
 void check_f32(const char* op, const char* name, const View& v);
-// An output must not overlap itself: no zero stride on a dim longer than 1.
-void check_output(const char* op, const char* name, const View& v);
-void check_shape(const char* op, const char* name, const View& v, const Shape& expected);
-void check_same_dtype(const char* op, const char* name, const View& v, const char* ref_name, const View& ref);
-int normalize_axis(const char* op, int32_t axis, int ndim);
-// NumPy broadcast of two shapes, or an error naming both operands.
-Shape broadcast_shapes(const char* op, const char* name_a, const Shape& a, const char* name_b, const Shape& b);
-bool broadcasts_to(const Shape& from, const Shape& to);
 void check_unary_op(const char* op, int32_t unary);
 
 }  // namespace loom::onednn

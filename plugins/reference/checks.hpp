@@ -1,36 +1,29 @@
-// Argument validation shared by the ops. Every failure throws
-// sdk::invalid_argument (the caller's mistake) or sdk::unsupported (a dtype
-// this backend does not do), with a message naming the op, the operand and
-// its shape.
+// Argument validation for the reference ops: the SDK's shared checks, plus
+// what is particular to this backend (CPU memory, floating dtypes).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "loom/sdk/view.hpp"
+#include "loom/sdk/op_checks.hpp"
 
 namespace loom::reference {
 
 using sdk::Shape;
 using sdk::View;
+using sdk::checks::broadcast_shapes;
+using sdk::checks::broadcasts_to;
+using sdk::checks::check_same_dtype;
+using sdk::checks::check_shape;
+using sdk::checks::describe;
+using sdk::checks::normalize_axis;
+using sdk::checks::try_broadcast;
 
-// "f32[2, 3]"
-std::string describe(const View& v);
-
-// Rank within LOOM_MAX_DIMS, no negative dim, a known dtype, CPU memory, and
-// a data pointer whenever the view has elements.
-void check_view(const char* op, const char* name, const View& v);
+// The shared view checks, for CPU memory.
+inline void check_view(const char* op, const char* name, const View& v) {
+  sdk::checks::check_view(op, name, v, LOOM_DEVICE_CPU, "reference");
+}
 // check_view plus a floating dtype (F32, F16, BF16).
 void check_float(const char* op, const char* name, const View& v);
-void check_same_dtype(const char* op, const char* name, const View& v, const char* ref_name, const View& ref);
-void check_shape(const char* op, const char* name, const View& v, const Shape& expected);
-// Maps axis in [-ndim, ndim) to [0, ndim).
-int normalize_axis(const char* op, int32_t axis, int ndim);
-// The NumPy broadcast of two shapes into `out`; false when they do not broadcast.
-bool try_broadcast(const Shape& a, const Shape& b, Shape& out);
-// The NumPy broadcast of two shapes, or an error naming both operands.
-Shape broadcast_shapes(const char* op, const char* name_a, const Shape& a, const char* name_b, const Shape& b);
-// True when `from` broadcasts to `to` (right-aligned, each dim equal or 1).
-bool broadcasts_to(const Shape& from, const Shape& to);
 
 }  // namespace loom::reference
