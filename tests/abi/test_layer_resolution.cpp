@@ -17,7 +17,7 @@ float tag_of(const Layer& layer) {
 
 }  // namespace
 
-TEST_CASE("a factory that throws becomes an error naming the layer; the host keeps working") {
+TEST_CASE("a factory that throws becomes an error naming the layer and the host keeps working") {
   set_log_level(LogLevel::off);
   PluginManager pm;
   pm.load_search_path({LOOM_TEST_PLUGIN_DIR, dir("throwing-factory")});
@@ -34,7 +34,7 @@ TEST_CASE("a factory that throws becomes an error naming the layer; the host kee
   CHECK(relu->forward(test::random_tensor({3}, 2)).numel() == 3);
 }
 
-TEST_CASE("two plugins with the same (type, backend) resolve by name, deterministically") {
+TEST_CASE("two plugins with the same type and backend resolve by name deterministically") {
   set_log_level(LogLevel::off);
   for (int order = 0; order < 2; ++order) {
     PluginManager pm;
@@ -48,7 +48,7 @@ TEST_CASE("two plugins with the same (type, backend) resolve by name, determinis
   }
 }
 
-TEST_CASE("supports() false is an answer: the next factory is used, or the reason is reported") {
+TEST_CASE("supports() false is an answer: the next factory is used or the reason is reported") {
   set_log_level(LogLevel::off);
   MemoryWeights none;
   {
