@@ -1,6 +1,7 @@
 #include "plugin_library.hpp"
 
 #include <mutex>
+#include <vector>
 
 #include "loom/error.hpp"
 
@@ -10,6 +11,13 @@ namespace {
 std::mutex& loader_mutex() {
   static std::mutex m;  // dlopen/dlclose and plugin init run one at a time
   return m;
+}
+
+// Libraries that are never unloaded stay referenced from here until exit (and
+// so are not reported as leaks).
+std::vector<std::unique_ptr<boost::dll::shared_library>>& kept_libraries() {
+  static auto* kept = new std::vector<std::unique_ptr<boost::dll::shared_library>>();
+  return *kept;
 }
 }  // namespace
 
@@ -28,13 +36,13 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
 
 PluginLibrary::~PluginLibrary() {
   if (!lib_) return;
+  std::lock_guard<std::mutex> lock(loader_mutex());
   if (!unload_allowed_) {
     // Never unload at exit: static destructors in the plugin may still run and
     // objects elsewhere may hold function pointers into it.
-    (void)lib_.release();
+    kept_libraries().push_back(std::move(lib_));
     return;
   }
-  std::lock_guard<std::mutex> lock(loader_mutex());
   if (descriptor_ && descriptor_->shutdown) descriptor_->shutdown();
   lib_.reset();
 }
