@@ -297,7 +297,9 @@ bool PluginManager::backend_available(const std::string& name, std::string* why,
 OptionMap PluginManager::resolve_options(const FactoryInfo& factory, const OptionMap& options, const std::string& where) {
   std::vector<std::string> valid;
   for (const auto& o : factory.options) valid.push_back(o.name);
-  for (const auto& [key, value] : options) {
+  for (const auto& option : options) {
+    const std::string& key = option.first;
+    const std::string& value = option.second;
     auto it = std::find_if(factory.options.begin(), factory.options.end(), [&](const OptionInfo& o) { return o.name == key; });
     if (it == factory.options.end())
       throw InvalidArgument(fmt::format("{}: unknown option '{}'; valid options: {}", where, key,
