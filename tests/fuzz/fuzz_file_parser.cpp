@@ -2,7 +2,8 @@
 // give a FormatError, never crash. Built when LOOM_BUILD_FUZZERS=ON with clang:
 //   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DLOOM_BUILD_FUZZERS=ON \
 //       -DLOOM_SANITIZE=address,undefined
-//   build-fuzz/bin/fuzz_safetensors tests/fixtures/io/malformed -max_total_time=60
+//   cp -r tests/fixtures/io/malformed /tmp/corpus   # libFuzzer writes new inputs here
+//   build-fuzz/bin/fuzz_safetensors /tmp/corpus -max_total_time=60
 // LOOM_FUZZ_NPY selects the .npy reader.
 #include <unistd.h>
 
