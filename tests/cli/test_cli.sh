@@ -43,6 +43,16 @@ done
 check "broken plugins: good plugins unchanged" [ "$(sed -n '/^plugins (/,/^$/p' <<<"$out")" = "$clean_listing" ]
 check "broken plugins: listed as skipped" has "$out" "skipped (5):"
 
+# LOOM_PLUGIN_PATH is searched too, after --plugin-dir: the same plugin in both
+# loads from --plugin-dir and the later copy is skipped as already loaded.
+mkdir -p "$tmp/env-dir"
+cp "$plugins/newer-minor/libloom-newer-minor.so" "$tmp/env-dir/"
+LOOM_PLUGIN_PATH="$tmp/env-dir" run plugins
+check "LOOM_PLUGIN_PATH: plugin loaded" has "$out" "$tmp/env-dir/libloom-newer-minor.so"
+LOOM_PLUGIN_PATH="$tmp/env-dir" run plugins --plugin-dir "$plugins/newer-minor"
+check "search order: --plugin-dir first" has "$out" "file: $plugins/newer-minor/libloom-newer-minor.so"
+check "search order: later copy skipped" has "$err" "already loaded"
+
 run plugins --verbose
 check "plugins --verbose shows options" has "$out" "option in_features:int (required)"
 
