@@ -32,6 +32,12 @@ namespace {
 using tag = dnnl::memory::format_tag;
 
 const int64_t kRepresentativeT = 16, kRepresentativeN = 32;
+// At batches up to this size the weights are requested in the plain ldigo
+// layout, not format_tag::any: oneDNN 2.x then runs its GEMM-based RNN
+// instead of its brgemm one, which is about 2x slower there for LSTM (T=128,
+// N=1, 512->512, 2 threads: 19 ms vs 8.7 ms), and as fast or faster for RNN
+// and GRU (docs/performance.md, "Recurrent layers").
+const int64_t kPlainWeightsMaxBatch = 4;
 
 const char* cell_name(int32_t cell) {
   switch (cell) {
@@ -84,8 +90,9 @@ std::shared_ptr<const Primitive> rnn_primitive(OpContext& ctx, const Problem& p)
     const md iter({p.layers, p.dirs, p.n, p.hidden}, dt::f32, tag::ldnc);
     const md src_iter = p.src_iter ? iter : md();
     const md dst_iter = p.dst_iter ? iter : md();
-    const md w_layer({p.layers, p.dirs, p.input, g, p.hidden}, dt::f32, tag::any);
-    const md w_iter({p.layers, p.dirs, p.hidden, g, p.hidden}, dt::f32, tag::any);
+    const tag w_tag = p.n <= kPlainWeightsMaxBatch ? tag::ldigo : tag::any;
+    const md w_layer({p.layers, p.dirs, p.input, g, p.hidden}, dt::f32, w_tag);
+    const md w_iter({p.layers, p.dirs, p.hidden, g, p.hidden}, dt::f32, w_tag);
     const md bias({p.layers, p.dirs, bias_gates(p.cell, static_cast<int>(g)), p.hidden}, dt::f32, tag::ldgo);
     const md dst_layer({p.t, p.n, p.dirs * p.hidden}, dt::f32, tag::tnc);
     const auto dir = p.dirs == 2 ? dnnl::rnn_direction::bidirectional_concat
