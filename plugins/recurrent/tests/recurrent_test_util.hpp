@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_cases.hpp"
 #include "test_support.hpp"
 
 namespace loom::recurrent_test {
@@ -19,29 +20,11 @@ constexpr double kTolerance = 1e-5;
 // What gen_recurrent.py used.
 constexpr int64_t kSteps = 4, kBatch = 3, kInput = 7, kHidden = 5;
 
-inline bool verbose() { return std::getenv("LOOM_TEST_VERBOSE") != nullptr; }
-
-inline std::vector<std::string> available_backends() {
-  std::vector<std::string> out;
-  for (const auto& name : test::plugins().backend_names()) {
-    std::string why;
-    if (test::plugins().backend_available(name, &why))
-      out.push_back(name);
-    else
-      MESSAGE("backend '" << name << "' skipped: " << why);
-  }
-  return out;
-}
-
-// Runs fn(backend) once per available backend, each in its own SUBCASE.
-template <class Fn>
-void for_each_backend(Fn&& fn) {
-  static const std::vector<std::string> names = available_backends();
-  REQUIRE_MESSAGE(!names.empty(), "no backend plugin was loaded from " LOOM_TEST_PLUGIN_DIR);
-  for (const auto& name : names) {
-    SUBCASE(("backend " + name).c_str()) { fn(test::backend(name)); }
-  }
-}
+using test::available_backends;
+using test::for_each_backend;
+using test::verbose;
+using test::error_of;
+using test::contains;
 
 // A recurrent cell as the fixtures name it.
 struct Cell {
@@ -158,19 +141,5 @@ inline double compare_outputs(const std::shared_ptr<Backend>& be, const TensorMa
   return worst;
 }
 
-// The message of the loom::Error that fn throws; fails the check when none.
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    if (verbose()) MESSAGE("error: " << std::string(e.what()));
-    return e.what();
-  }
-  FAIL_CHECK("expected a loom::Error, got none");
-  return {};
-}
-
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace loom::recurrent_test

@@ -1,0 +1,58 @@
+// Runs a test body once per backend that can run on this machine, each in its
+// own doctest SUBCASE (how every layer test covers every backend), and checks
+// the message of an expected error.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace loom::test {
+
+// Set LOOM_TEST_VERBOSE=1 to print measured errors and messages.
+inline bool verbose() { return std::getenv("LOOM_TEST_VERBOSE") != nullptr; }
+
+// Every loaded backend plugin that says it can run here; the others are
+// named with the reason (a GPU backend on a machine without a GPU).
+inline std::vector<std::string> available_backends() {
+  std::vector<std::string> out;
+  for (const auto& name : plugins().backend_names()) {
+    std::string why;
+    if (plugins().backend_available(name, &why))
+      out.push_back(name);
+    else
+      MESSAGE("backend '" << name << "' skipped: " << why);
+  }
+  return out;
+}
+
+// Runs fn(backend) once per available backend, each in its own SUBCASE.
+template <class Fn>
+void for_each_backend(Fn&& fn) {
+  static const std::vector<std::string> names = available_backends();
+  REQUIRE_MESSAGE(!names.empty(), "no backend plugin was loaded from " LOOM_TEST_PLUGIN_DIR);
+  for (const auto& name : names) {
+    SUBCASE(("backend " + name).c_str()) { fn(backend(name)); }
+  }
+}
+
+// The message of the loom::Error that fn throws; fails the check when none.
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    if (verbose()) MESSAGE("error: " << std::string(e.what()));
+    return e.what();
+  }
+  FAIL_CHECK("expected a loom::Error, got none");
+  return {};
+}
+
+inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace loom::test
