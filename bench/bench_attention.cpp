@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "bench_harness.hpp"
+#include "bench_setup.hpp"
 #include "loom/loom.hpp"
 
 namespace {
@@ -324,11 +325,7 @@ int main(int argc, char** argv) {
     plugins.load_search_path(loom::PluginManager::search_path(plugin_dirs));
     backend = plugins.create_backend("onednn", {{"threads", std::to_string(opt.threads)}});
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_attention: cannot create the onednn backend: %s\n", e.what());
-    for (const auto& sk : plugins.skipped())
-      std::fprintf(stderr, "  skipped %s: %s\n", sk.file.string().c_str(), sk.reason.c_str());
-    std::fprintf(stderr, "  (build the plugins: cmake --build <build> --target loom-all-plugins)\n");
-    return 1;
+    return loom::bench::report_setup_failure("bench_attention", "the onednn backend", e, plugins);
   }
 
   loom::bench::Harness harness("Loom multihead_attention (onednn backend) vs raw oneDNN primitives, fp32", opt);

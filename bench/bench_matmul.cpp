@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "bench_harness.hpp"
+#include "bench_setup.hpp"
 #include "loom/loom.hpp"
 
 namespace {
@@ -133,12 +134,6 @@ struct DirectMatmul {
   }
 };
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,28 +170,12 @@ int main(int argc, char** argv) {
     plugins.load_search_path(loom::PluginManager::search_path(plugin_dirs));
     backend = plugins.create_backend("onednn", {{"threads", std::to_string(opt.threads)}});
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_matmul: cannot create the onednn backend: %s\n", e.what());
-    std::fprintf(stderr, "  plugin search path: %s\n",
-                 [&] {
-                   std::vector<std::string> d;
-                   for (const auto& p : loom::PluginManager::search_path(plugin_dirs)) d.push_back(p.string());
-                   return join(d);
-                 }()
-                     .c_str());
-    for (const auto& s : plugins.skipped())
-      std::fprintf(stderr, "  skipped %s: %s\n", s.file.string().c_str(), s.reason.c_str());
-    std::fprintf(stderr, "  (build the plugins: cmake --build <build> --target loom-all-plugins)\n");
-    return 1;
+    return loom::bench::report_setup_failure("bench_matmul", "the onednn backend", e, plugins);
   }
 
   loom::bench::Harness harness("Loom matmul (onednn backend) vs direct oneDNN matmul, fp32", opt);
   {
-    const dnnl_version_t* v = dnnl_version();
-    harness.add_info("oneDNN", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                   std::to_string(v->patch) + " (" +
-                                   (v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + " runtime)");
-    harness.add_info("omp_get_max_threads after backend creation", std::to_string(omp_get_max_threads()));
-    harness.add_info("backend", backend->name() + " with threads=" + std::to_string(opt.threads));
+    loom::bench::add_onednn_info(harness, *backend, opt.threads);
     harness.add_info("bias", with_bias ? "yes" : "no");
     harness.add_info("variants",
                      "A direct oneDNN (weights [N,K] as W^T); B Loom matmul transpose_b; C Loom matmul_packed; "

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "bench_harness.hpp"
+#include "bench_setup.hpp"
 #include "loom/loom.hpp"
 
 namespace {
@@ -72,11 +73,7 @@ int main(int argc, char** argv) {
     backend = plugins.create_backend("onednn", {{"threads", std::to_string(opt.threads)}});
     relu = plugins.create_layer("relu", backend, {}, nullptr, "bench_relu");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_overhead: cannot set up the onednn backend and the relu layer: %s\n", e.what());
-    for (const auto& s : plugins.skipped())
-      std::fprintf(stderr, "  skipped %s: %s\n", s.file.string().c_str(), s.reason.c_str());
-    std::fprintf(stderr, "  (build the plugins: cmake --build <build> --target loom-all-plugins)\n");
-    return 1;
+    return loom::bench::report_setup_failure("bench_overhead", "the onednn backend and the relu layer", e, plugins);
   }
 
   loom::bench::Harness harness("Per-call overhead: tiny relu through Loom vs a direct oneDNN eltwise primitive", opt);

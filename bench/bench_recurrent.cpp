@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "bench_harness.hpp"
+#include "bench_setup.hpp"
 #include "loom/loom.hpp"
 
 namespace {
@@ -243,21 +244,12 @@ int main(int argc, char** argv) {
     backend = plugins.create_backend("onednn", {{"threads", std::to_string(opt.threads)}});
     if (plugins.layer_factories("lstm").empty()) throw loom::NotFound("no 'lstm' layer: the recurrent plugin is missing");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_recurrent: cannot set up the onednn backend and the recurrent plugin: %s\n", e.what());
-    for (const auto& s : plugins.skipped())
-      std::fprintf(stderr, "  skipped %s: %s\n", s.file.string().c_str(), s.reason.c_str());
-    std::fprintf(stderr, "  (build the plugins: cmake --build <build> --target loom-all-plugins)\n");
-    return 1;
+    return loom::bench::report_setup_failure("bench_recurrent", "the onednn backend and the recurrent plugin", e, plugins);
   }
 
   loom::bench::Harness harness("Loom recurrent layers (onednn backend) vs direct oneDNN RNN primitives, fp32", opt);
   {
-    const dnnl_version_t* v = dnnl_version();
-    harness.add_info("oneDNN", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                   std::to_string(v->patch) + " (" +
-                                   (v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other") + " runtime)");
-    harness.add_info("omp_get_max_threads after backend creation", std::to_string(omp_get_max_threads()));
-    harness.add_info("backend", backend->name() + " with threads=" + std::to_string(opt.threads));
+    loom::bench::add_onednn_info(harness, *backend, opt.threads);
     harness.add_info("flops", "2 * gates * H * (I + H) * T * N per call (the two GEMMs; gate math not counted)");
     harness.add_info("variants",
                      "A direct oneDNN primitive (weights format any, reordered once); B Loom Backend::rnn_forward "
