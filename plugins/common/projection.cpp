@@ -11,9 +11,9 @@ Projection::Projection(const sdk::Ops& ops, const View& weight, const View* bias
   }
 }
 
-void Projection::apply(const sdk::Ops& ops, const View& x, const View& y) const {
+void Projection::apply(const sdk::Ops& ops, const View& x, const View& y, const sdk::MatmulArgs& args) const {
   if (y.numel() == 0) return;
-  ops.matmul_packed(x, weight_, bias_ ? &bias_.view() : nullptr, y);
+  ops.matmul_packed(x, weight_, bias_ ? &bias_.view() : nullptr, y, args);
 }
 
 }  // namespace loom::attention

@@ -15,8 +15,9 @@ class Projection {
   // copied, so they may be slices of a larger buffer that the caller drops.
   Projection(const sdk::Ops& ops, const View& weight, const View* bias);
 
-  // x [..., in] (any strides) -> y [..., out].
-  void apply(const sdk::Ops& ops, const View& x, const View& y) const;
+  // x [..., in] (any strides) -> y [..., out]; `args` may fuse an
+  // activation or accumulate into y (beta = 1, a residual add).
+  void apply(const sdk::Ops& ops, const View& x, const View& y, const sdk::MatmulArgs& args = {}) const;
   int64_t in_features() const { return in_; }
   int64_t out_features() const { return out_; }
 
