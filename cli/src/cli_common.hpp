@@ -39,5 +39,7 @@ class UsageError : public InvalidArgument {
 int cmd_plugins(const std::vector<std::string>& args);
 int cmd_inspect(const std::vector<std::string>& args);
 int cmd_run_layer(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+int cmd_validate(const std::vector<std::string>& args);
 
 }  // namespace loom::cli

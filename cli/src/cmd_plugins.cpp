@@ -34,6 +34,39 @@ void print_factory(const FactoryInfo& f, const PluginManager& pm, bool verbose) 
   }
 }
 
+std::string md(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+// One section per layer type (its best factory's declaration), sorted by type:
+// the generated part of docs/pipelines.md.
+void print_markdown(const PluginManager& pm) {
+  for (const auto& type : pm.layer_types()) {
+    auto factories = pm.layer_factories(type);
+    if (factories.empty()) continue;
+    const FactoryInfo& f = *factories.front();
+    fmt::print("### `{}`\n\n{}\n\nPlugin `{}`. Inputs: {}. Outputs: {}.\n\n", type, md(f.description), f.plugin,
+               fmt::format("`{}`", fmt::join(f.inputs, "`, `")), fmt::format("`{}`", fmt::join(f.outputs, "`, `")));
+    if (f.options.empty()) {
+      fmt::print("No options.\n\n");
+      continue;
+    }
+    fmt::print("| option | type | default | description |\n|---|---|---|---|\n");
+    for (const auto& o : f.options) {
+      std::string t = o.type == "enum" ? "enum: " + o.choices : o.type;
+      std::string def = o.required ? "required" : o.default_value.empty() ? "(empty)" : "`" + md(o.default_value) + "`";
+      fmt::print("| `{}` | {} | {} | {} |\n", o.name, md(t), def, md(o.description));
+    }
+    fmt::print("\n");
+  }
+}
+
 }  // namespace
 
 int cmd_plugins(const std::vector<std::string>& args) {
@@ -41,10 +74,16 @@ int cmd_plugins(const std::vector<std::string>& args) {
   bool verbose = false;
   po::options_description desc("loom plugins");
   add_global_options(desc, g);
-  desc.add_options()("verbose,v", po::bool_switch(&verbose), "also list every option, input and output");
-  if (!parse(args, desc, {}, "loom plugins [--plugin-dir DIR] [--verbose]")) return 0;
+  bool markdown = false;
+  desc.add_options()("verbose,v", po::bool_switch(&verbose), "also list every option, input and output")
+      ("markdown", po::bool_switch(&markdown), "print every layer type's options as Markdown tables (docs/pipelines.md)");
+  if (!parse(args, desc, {}, "loom plugins [--plugin-dir DIR] [--verbose | --markdown]")) return 0;
 
   PluginManager& pm = load_plugins(g);
+  if (markdown) {
+    print_markdown(pm);
+    return pm.plugins().empty() ? 1 : 0;
+  }
   fmt::print("plugin search path (in order):\n");
   for (const auto& dir : search_path(g)) fmt::print("  {}\n", dir.string());
   fmt::print("\nplugins ({}):\n", pm.plugins().size());

@@ -15,6 +15,8 @@ const char* kUsage = R"(usage: loom <command> [options]
 commands:
   plugins   list loaded plugins, what each provides, and files that were skipped
   inspect   show the tensors in a .safetensors or .npy file
+  run       run a pipeline (YAML spec or inline --layer stages) on .npy inputs
+  validate  check a pipeline spec (types, options, wiring, weights) without running it
   run-layer run one layer on .npy inputs: loom run-layer linear -o in_features=8 ... -i x.npy
 
   loom --version          print the version
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "plugins") return loom::cli::cmd_plugins(rest);
     if (command == "inspect") return loom::cli::cmd_inspect(rest);
+    if (command == "run") return loom::cli::cmd_run(rest);
+    if (command == "validate") return loom::cli::cmd_validate(rest);
     if (command == "run-layer") return loom::cli::cmd_run_layer(rest);
     fmt::print(stderr, "loom: error: unknown command '{}'\n\n{}", command, kUsage);
     return 2;

@@ -9,6 +9,7 @@
 
 #include "host_error.hpp"
 #include "loom/log.hpp"
+#include "loom/pipeline.hpp"
 #include "plugin_library.hpp"
 
 namespace loom {
@@ -301,9 +302,12 @@ OptionMap PluginManager::resolve_options(const FactoryInfo& factory, const Optio
     const std::string& key = option.first;
     const std::string& value = option.second;
     auto it = std::find_if(factory.options.begin(), factory.options.end(), [&](const OptionInfo& o) { return o.name == key; });
-    if (it == factory.options.end())
-      throw InvalidArgument(fmt::format("{}: unknown option '{}'; valid options: {}", where, key,
+    if (it == factory.options.end()) {
+      std::string hint = did_you_mean(key, valid);
+      throw InvalidArgument(fmt::format("{}: unknown option '{}'{}; valid options: {}", where, key,
+                                        hint.empty() ? "" : "; did you mean '" + hint + "'?",
                                         valid.empty() ? "(none)" : fmt::format("{}", fmt::join(valid, ", "))));
+    }
     const std::string& t = it->type;
     char* end = nullptr;
     bool ok = true;
@@ -437,7 +441,9 @@ std::unique_ptr<Layer> PluginManager::create_layer(const std::string& type, cons
   }
   if (!type_known) {
     auto types = layer_types();
-    throw NotFound(fmt::format("{}: unknown layer type '{}'; known types: {}", where, type, fmt::join(types, ", ")));
+    std::string hint = did_you_mean(type, types);
+    throw NotFound(fmt::format("{}: unknown layer type '{}'{}; known types: {}", where, type,
+                               hint.empty() ? "" : "; did you mean '" + hint + "'?", fmt::join(types, ", ")));
   }
   if (candidates.empty())
     throw Unsupported(fmt::format("{}: no implementation for backend '{}'", where, backend->name()));

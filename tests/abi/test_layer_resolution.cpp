@@ -82,7 +82,7 @@ TEST_CASE("options are checked against the declaration before the plugin sees th
     pm.create_layer("echo", backend, {{"widht", "2"}}, &none, "enc");
     FAIL("expected an error");
   } catch (const InvalidArgument& e) {
-    CHECK(std::string(e.what()) == "layer 'enc' (echo): unknown option 'widht'; valid options: width");
+    CHECK(std::string(e.what()) == "layer 'enc' (echo): unknown option 'widht'; did you mean 'width'?; valid options: width");
   }
   try {
     pm.create_layer("echo", backend, {{"width", "two"}}, &none, "enc");

@@ -6,6 +6,7 @@
 #include "loom/layer.hpp"
 #include "loom/log.hpp"
 #include "loom/npy.hpp"
+#include "loom/pipeline.hpp"
 #include "loom/plugin_manager.hpp"
 #include "loom/safetensors.hpp"
 #include "loom/tensor.hpp"
