@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_cases.hpp"
 #include "test_support.hpp"
 
 namespace loom::transformer_test {
@@ -20,29 +21,11 @@ namespace loom::transformer_test {
 constexpr double kLayerTolerance = 1e-5;
 constexpr double kStackTolerance = 1e-4;
 
-inline bool verbose() { return std::getenv("LOOM_TEST_VERBOSE") != nullptr; }
-
-inline std::vector<std::string> available_backends() {
-  std::vector<std::string> out;
-  for (const auto& name : test::plugins().backend_names()) {
-    std::string why;
-    if (test::plugins().backend_available(name, &why))
-      out.push_back(name);
-    else
-      MESSAGE("backend '" << name << "' skipped: " << why);
-  }
-  return out;
-}
-
-// Runs fn(backend) once per available backend, each in its own SUBCASE.
-template <class Fn>
-void for_each_backend(Fn&& fn) {
-  static const std::vector<std::string> names = available_backends();
-  REQUIRE_MESSAGE(!names.empty(), "no backend plugin was loaded from " LOOM_TEST_PLUGIN_DIR);
-  for (const auto& name : names) {
-    SUBCASE(("backend " + name).c_str()) { fn(test::backend(name)); }
-  }
-}
+using test::available_backends;
+using test::contains;
+using test::error_of;
+using test::for_each_backend;
+using test::verbose;
 
 struct Fixture {
   std::string name;
@@ -93,19 +76,5 @@ inline double check_close(const Tensor& got, const Tensor& want, const std::stri
   CHECK_MESSAGE(err <= tolerance, what << ": max abs error " << err);
   return err;
 }
-
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    if (verbose()) MESSAGE("error: " << std::string(e.what()));
-    return e.what();
-  }
-  FAIL_CHECK("expected a loom::Error, got none");
-  return {};
-}
-
-inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace loom::transformer_test
