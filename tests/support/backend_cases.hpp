@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,29 @@ std::string error_of(Fn&& fn) {
 }
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Host tensors moved to a backend (shared, not copied, on a CPU backend).
+inline TensorMap upload(const std::shared_ptr<Backend>& be, const TensorMap& host) {
+  TensorMap out;
+  for (const auto& [k, v] : host) out[k] = be->upload(v);
+  return out;
+}
+
+// One named output of a layer call, on the host; fails when it is missing.
+inline Tensor get(const std::shared_ptr<Backend>& be, const TensorMap& out, const std::string& name) {
+  auto it = out.find(name);
+  REQUIRE_MESSAGE(it != out.end(), "no output '" << name << "'");
+  return be->download(it->second);
+}
+
+// Checks one named result against its reference (shape, then max abs error); returns the error.
+inline double check_close(const Tensor& got, const Tensor& want, const std::string& what, double tolerance) {
+  REQUIRE_MESSAGE(got.shape() == want.shape(), what << ": shape " << shape_str(got.shape()) << ", expected "
+                                                    << shape_str(want.shape()));
+  const double err = max_abs_diff(got, want);
+  if (verbose()) MESSAGE(what << ": max abs error " << err);
+  CHECK_MESSAGE(err <= tolerance, what << ": max abs error " << err);
+  return err;
+}
 
 }  // namespace loom::test

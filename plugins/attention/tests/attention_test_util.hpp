@@ -58,26 +58,12 @@ struct Fixture {
   }
 };
 
-inline TensorMap upload(const std::shared_ptr<Backend>& be, const TensorMap& host) {
-  TensorMap out;
-  for (const auto& [k, v] : host) out[k] = be->upload(v);
-  return out;
-}
-
-inline Tensor get(const std::shared_ptr<Backend>& be, const TensorMap& out, const std::string& name) {
-  auto it = out.find(name);
-  REQUIRE_MESSAGE(it != out.end(), "no output '" << name << "'");
-  return be->download(it->second);
-}
+using test::get;
+using test::upload;
 
 // Checks one named result against its reference; returns the error.
 inline double check_close(const Tensor& got, const Tensor& want, const std::string& what) {
-  REQUIRE_MESSAGE(got.shape() == want.shape(), what << ": shape " << shape_str(got.shape()) << ", expected "
-                                                    << shape_str(want.shape()));
-  const double err = test::max_abs_diff(got, want);
-  if (verbose()) MESSAGE(what << ": max abs error " << err);
-  CHECK_MESSAGE(err <= kTolerance, what << ": max abs error " << err);
-  return err;
+  return test::check_close(got, want, what, kTolerance);
 }
 
 // Every element finite.

@@ -56,25 +56,9 @@ struct Fixture {
   }
 };
 
-inline TensorMap upload(const std::shared_ptr<Backend>& be, const TensorMap& host) {
-  TensorMap out;
-  for (const auto& [k, v] : host) out[k] = be->upload(v);
-  return out;
-}
+using test::get;
+using test::upload;
 
-inline Tensor get(const std::shared_ptr<Backend>& be, const TensorMap& out, const std::string& name) {
-  auto it = out.find(name);
-  REQUIRE_MESSAGE(it != out.end(), "no output '" << name << "'");
-  return be->download(it->second);
-}
-
-inline double check_close(const Tensor& got, const Tensor& want, const std::string& what, double tolerance) {
-  REQUIRE_MESSAGE(got.shape() == want.shape(), what << ": shape " << shape_str(got.shape()) << ", expected "
-                                                    << shape_str(want.shape()));
-  const double err = test::max_abs_diff(got, want);
-  if (verbose()) MESSAGE(what << ": max abs error " << err);
-  CHECK_MESSAGE(err <= tolerance, what << ": max abs error " << err);
-  return err;
-}
+using test::check_close;
 
 }  // namespace loom::transformer_test
