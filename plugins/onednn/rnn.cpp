@@ -10,6 +10,8 @@
 //   Bias ldgo: RNN/LSTM b_ih + b_hh per gate; LBR GRU has four parts:
 //   b_iz + b_hz, b_ir + b_hr, b_in, b_hn (b_hn stays inside r * (...)).
 //
+// Batch 1 on AVX-512 CPUs takes rnn_small_batch.cpp's path instead.
+//
 // Stacking: oneDNN's bidirectional_concat runs each direction's stack on its
 // own and concatenates only the last layer, while PyTorch feeds layer l both
 // directions of layer l-1. So a bidirectional stack runs one primitive per
@@ -24,6 +26,8 @@
 #include "checks.hpp"
 #include "onednn_backend.hpp"
 #include "packed_weights.hpp"
+#include "rnn_packed.hpp"
+#include "rnn_small_batch.hpp"
 
 namespace loom::onednn {
 
@@ -56,22 +60,6 @@ int torch_gate(int32_t cell, int g) {
 }
 
 int bias_gates(int32_t cell, int gates) { return cell == LOOM_RNN_GRU ? gates + 1 : gates; }
-
-struct Segment {
-  int first = 0;      // first layer
-  int layers = 0;     // number of stacked layers
-  int64_t input = 0;  // input channels of every layer in it
-  LazyWeights w_layer, w_iter;
-  dnnl::memory bias;  // plain ldgo; zeros when the layer has no bias
-};
-
-class PackedRnn final : public Packed {
- public:
-  PackedRnn(dnnl::engine e, const RnnArgs& a) : engine(std::move(e)), args(a) {}
-  dnnl::engine engine;  // first member: destroyed last
-  RnnArgs args;
-  std::vector<std::unique_ptr<Segment>> segments;
-};
 
 struct Problem {
   int32_t cell;
@@ -291,6 +279,12 @@ void OnednnBackend::rnn_forward(const Packed& weights, const View& src, const Vi
     }
     const bool dst_dense = is_dense(layout_of(dst));
     const auto out_md = dense_md(t, n, d_n * h);
+    if (use_small_batch_rnn(n)) {
+      void* out = dst_dense ? dst.data() : ctx.temp(out_md.get_size());
+      small_batch_rnn_forward(ctx, *packed, static_cast<const float*>(in), t, h0, c0, static_cast<float*>(out), hn, cn);
+      if (!dst_dense) ctx.reorder(out_md, out, make_md(layout_of(dst), dt::f32), dst.data());
+      return;
+    }
     void* out = nullptr;
     for (size_t si = 0; si < packed->segments.size(); ++si) {
       const Segment& seg = *packed->segments[si];

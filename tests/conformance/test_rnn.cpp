@@ -159,3 +159,31 @@ TEST_CASE("rnn: a longer sequence keeps agreeing") {
     }
   }
 }
+
+// Batch 1 takes the onednn backend's own kernels (rnn_small_batch.cpp) on
+// AVX-512 CPUs: hidden sizes below, at and across its blocks of 32 / 128
+// units, stacks, both directions, strided operands, no bias, no states.
+TEST_CASE("rnn: batch 1 across hidden sizes and variants") {
+  for (const auto& name : backends_under_test()) SUBCASE(name.c_str()) {
+    uint64_t seed = 900;
+    for (loom_rnn_cell cell : {LOOM_RNN_TANH, LOOM_RNN_RELU, LOOM_RNN_LSTM, LOOM_RNN_GRU})
+      for (int64_t hidden : {5, 32, 45, 130})
+        for (int variant = 0; variant < 3; ++variant) {
+          RnnCase c;
+          c.cell = cell;
+          c.batch = 1;
+          c.steps = 9;
+          c.hidden = hidden;
+          c.input = 11;
+          c.seed = seed++;
+          c.layers = variant == 0 ? 1 : 2;
+          c.bidirectional = variant != 1;
+          if (variant == 1) {
+            c.bias = false;
+            c.initial_state = false;
+          }
+          c.strided = variant == 2;
+          check_rnn(name, c);
+        }
+  }
+}
