@@ -19,11 +19,14 @@
 //                  allocation, input checks and the op; what a model runs
 //   D direct plain the same primitive with weights in the plain ldigo layout,
 //                  which makes oneDNN 2.x run its GEMM-based kernel instead
-//                  of brgemm; the onednn backend does this for N <= 4, where
-//                  it is faster (plugins/onednn/rnn.cpp)
+//                  of brgemm; the onednn backend does this for 2 <= N <= 4,
+//                  where it is faster (plugins/onednn/rnn.cpp). At N = 1 the
+//                  backend runs its own kernels (rnn_small_batch.cpp) on
+//                  AVX-512 CPUs, so there D is simply the fastest direct run.
 // All variants compute output, h_n (and c_n); the step case also reads h0
 // (and c0). "x base" is B's and C's throughput relative to the direct run of
-// the kernel the backend picks (A for N > 4, D for N <= 4). Targets
+// the kernel the backend picks (A for N > 4, D for N <= 4; at N = 1 the
+// fastest oneDNN kernel, D). Targets
 // (docs/performance.md): C >= 0.90 x that; fraction of peak at N=32: LSTM >=
 // 0.80, GRU >= 0.75. The step case shows what one decoder step costs next to
 // the full sequence's cost per step.
@@ -255,7 +258,7 @@ int main(int argc, char** argv) {
                      "A direct oneDNN primitive (weights format any, reordered once); B Loom Backend::rnn_forward "
                      "(rnn_pack once); C Loom layer forward (recurrent plugin); D direct with plain ldigo weights "
                      "(oneDNN's GEMM-based kernel). x base of B and C: the direct run of the kernel the backend "
-                     "picks (D for N <= 4, else A)");
+                     "picks (D for N <= 4, else A; at N = 1 the backend's own kernels vs D, oneDNN's fastest)");
   }
   harness.begin();
 
