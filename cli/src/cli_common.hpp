@@ -41,5 +41,6 @@ int cmd_inspect(const std::vector<std::string>& args);
 int cmd_run_layer(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_validate(const std::vector<std::string>& args);
+int cmd_tokenize(const std::vector<std::string>& args);
 
 }  // namespace loom::cli

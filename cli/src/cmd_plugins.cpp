@@ -67,6 +67,18 @@ void print_markdown(const PluginManager& pm) {
   }
 }
 
+// For each layer type and backend, the factories create_layer tries, in order.
+void print_resolution(const PluginManager& pm) {
+  fmt::print("\nlayer resolution (in order; the first whose supports() accepts the options is used):\n");
+  for (const auto& type : pm.layer_types())
+    for (const auto& backend : pm.backend_names()) {
+      std::vector<std::string> order;
+      for (const FactoryInfo* f : pm.layer_candidates(type, backend))
+        order.push_back(fmt::format("{} {}@{} (priority {})", f->plugin, f->type, f->backend, f->priority));
+      if (!order.empty()) fmt::print("  {:<34} -> {}\n", type + " on " + backend, fmt::join(order, ", then "));
+    }
+}
+
 }  // namespace
 
 int cmd_plugins(const std::vector<std::string>& args) {
@@ -92,6 +104,7 @@ int cmd_plugins(const std::vector<std::string>& args) {
                p.vendor, p.file.string());
     for (const auto& f : p.factories) print_factory(f, pm, verbose);
   }
+  if (verbose) print_resolution(pm);
   if (!pm.skipped().empty()) {
     fmt::print("\nskipped ({}):\n", pm.skipped().size());
     for (const auto& s : pm.skipped()) fmt::print("  {}: {}\n", s.file.string(), s.reason);

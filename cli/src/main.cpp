@@ -18,12 +18,18 @@ commands:
   run       run a pipeline (YAML spec or inline --layer stages) on .npy inputs
   validate  check a pipeline spec (types, options, wiring, weights) without running it
   run-layer run one layer on .npy inputs: loom run-layer linear -o in_features=8 ... -i x.npy
+  tokenize  text to tokens, ids and offsets with a tokenizer plugin (or ids back to text with --decode)
+  check-plugin  run the conformance checks on one plugin file: loom check-plugin libloom-NAME.so
 
   loom --version          print the version
   loom <command> --help   options of one command
 )";
 
 }  // namespace
+
+namespace loom::cli {
+int cmd_check_plugin(const std::vector<std::string>& args);  // cmd_check_plugin.cpp
+}
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -43,6 +49,8 @@ int main(int argc, char** argv) {
     if (command == "run") return loom::cli::cmd_run(rest);
     if (command == "validate") return loom::cli::cmd_validate(rest);
     if (command == "run-layer") return loom::cli::cmd_run_layer(rest);
+    if (command == "tokenize") return loom::cli::cmd_tokenize(rest);
+    if (command == "check-plugin") return loom::cli::cmd_check_plugin(rest);
     fmt::print(stderr, "loom: error: unknown command '{}'\n\n{}", command, kUsage);
     return 2;
   } catch (const loom::cli::UsageError& e) {

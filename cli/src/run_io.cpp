@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -65,25 +66,39 @@ Tensor contiguous(const Tensor& t) {
   return out;
 }
 
-Tensor concat_rows(const std::vector<Tensor>& parts, const std::string& name) {
-  if (parts.size() == 1) return parts.front();
-  Shape shape = parts.front().shape();
-  int64_t rows = 0;
-  for (const auto& p : parts) {
-    Shape a = p.shape(), b = shape;
-    if (p.ndim() == 0 || p.dtype() != parts.front().dtype() || !(a.erase(a.begin()), b.erase(b.begin()), a == b))
+Tensor join_rows(const std::vector<Tensor>& parts, const std::vector<std::vector<int64_t>>& rows, int64_t total,
+                 const std::string& name) {
+  const Tensor& first = parts.front();
+  Shape shape = first.shape();
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const Tensor& t = parts[p];
+    if (t.ndim() != first.ndim() || t.dtype() != first.dtype() || t.ndim() == 0 ||
+        t.dim(0) != static_cast<int64_t>(rows[p].size()))
       throw InvalidArgument(fmt::format("output '{}': batches do not join along dim 0 ({} vs {}); run with a larger "
                                         "--batch-size",
-                                        name, p.describe(), parts.front().describe()));
-    rows += p.dim(0);
+                                        name, t.describe(), first.describe()));
+    for (int d = 1; d < t.ndim(); ++d) shape[static_cast<size_t>(d)] = std::max(shape[static_cast<size_t>(d)], t.dim(d));
   }
-  shape[0] = rows;
-  Tensor out = Tensor::host(parts.front().dtype(), shape);
-  size_t offset = 0;
-  for (const auto& p : parts) {
-    Tensor c = contiguous(p);
-    if (c.nbytes()) std::memcpy(static_cast<char*>(out.data()) + offset, c.data(), c.nbytes());
-    offset += c.nbytes();
+  shape[0] = total;
+  Tensor out = Tensor::host(first.dtype(), shape);  // zero-filled: the padding
+  const size_t elem = dtype_size(first.dtype());
+  const std::vector<int64_t> out_strides = contiguous_strides(shape);
+  for (size_t p = 0; p < parts.size(); ++p) {
+    Tensor c = contiguous(parts[p]);
+    const int64_t row_numel = c.dim(0) ? c.numel() / c.dim(0) : 0;
+    for (size_t r = 0; r < rows[p].size(); ++r) {
+      const char* src = static_cast<const char*>(c.data()) + static_cast<size_t>(static_cast<int64_t>(r) * row_numel) * elem;
+      char* dst_row = static_cast<char*>(out.data()) + static_cast<size_t>(rows[p][r] * out_strides[0]) * elem;
+      // Element i of the part's row -> the same index in the (larger) output row.
+      for (int64_t i = 0; i < row_numel; ++i) {
+        int64_t rest = i, offset = 0;
+        for (int d = c.ndim() - 1; d >= 1; --d) {
+          offset += (rest % c.dim(d)) * out_strides[static_cast<size_t>(d)];
+          rest /= c.dim(d);
+        }
+        std::memcpy(dst_row + static_cast<size_t>(offset) * elem, src + static_cast<size_t>(i) * elem, elem);
+      }
+    }
   }
   return out;
 }
@@ -144,27 +159,36 @@ std::string json_string(const std::string& s) {
 }  // namespace
 
 void write_jsonl(const std::filesystem::path& path, const std::string& name, const Tensor& t_in,
-                 const Tensor& label_ids, const std::vector<std::string>& labels) {
+                 const JsonlExtras& extra) {
   Tensor t = contiguous(t_in);
+  const Tensor& label_ids = extra.label_ids;
   const bool per_row = label_ids.defined() && label_ids.ndim() == 1 && t.ndim() >= 1 && label_ids.dim(0) == t.dim(0);
+  const bool texts = t.ndim() >= 1 && extra.texts.size() == static_cast<size_t>(t.dim(0));
+  // A per-token output (dim 1 = the padded length) is cut to each row's tokens.
+  int64_t longest = 0;
+  for (int64_t l : extra.lengths) longest = std::max(longest, l);
+  const bool per_token = t.ndim() >= 2 && extra.lengths.size() == static_cast<size_t>(t.dim(0)) && t.dim(1) == longest;
   std::string text;
   if (t.ndim() == 0) {
     int64_t flat = 0;
-    text = "{\"index\":0,\"" + name + "\":";
+    text = "{\"index\":0," + json_string(name) + ":";
     nested(text, t, 0, &flat);
     text += "}\n";
   } else {
-    int64_t flat = 0;
     for (int64_t i = 0; i < t.dim(0); ++i) {
       text += fmt::format("{{\"index\":{},", i);
+      if (texts) text += "\"text\":" + json_string(extra.texts[static_cast<size_t>(i)]) + ",";
       if (per_row) {
         int64_t id = label_ids.data_as<const int64_t>()[i];
         text += fmt::format("\"label_id\":{},", id);
-        if (id >= 0 && static_cast<size_t>(id) < labels.size())
-          text += "\"label\":" + json_string(labels[static_cast<size_t>(id)]) + ",";
+        if (id >= 0 && static_cast<size_t>(id) < extra.labels.size())
+          text += "\"label\":" + json_string(extra.labels[static_cast<size_t>(id)]) + ",";
       }
       text += json_string(name) + ":";
-      nested(text, t, 1, &flat);
+      Tensor row = t.slice(0, i, i + 1).reshape(Shape(t.shape().begin() + 1, t.shape().end()));
+      if (per_token) row = contiguous(row.slice(0, 0, extra.lengths[static_cast<size_t>(i)]));
+      int64_t flat = 0;
+      nested(text, row, 0, &flat);
       text += "}\n";
     }
   }

@@ -26,13 +26,19 @@ namespace {
 
 std::string stage_where(const StageSpec& s) { return fmt::format("stage '{}' ({})", s.name, s.type); }
 
-void check_tokenizer(const PluginManager& plugins, const std::string& tokenizer) {
-  std::string type = tokenizer.substr(0, tokenizer.find(':'));
-  for (const auto& p : plugins.plugins())
-    for (const auto& f : p.factories)
-      if (f.kind == "tokenizer" && f.type == type)
-        throw Unsupported(fmt::format("tokenizer '{}': text pipelines are not implemented yet in this build", type));
-  throw NotFound(fmt::format("tokenizer: no tokenizer plugin provides '{}'", type));
+// The inputs encode_text can provide, in the order the docs list them.
+const std::vector<std::string> kTextInputs = {"input", "mask", "padding_mask", "lengths", "type_ids"};
+
+// 1/0 (i64) -> the dtype a stage reads: f32 1/0, or bool true where padding.
+Tensor mask_as(const Tensor& attention_mask, DType dtype, bool padding) {
+  Tensor out = Tensor::host(dtype, attention_mask.shape());
+  const int64_t* m = attention_mask.data_as<const int64_t>();
+  for (int64_t i = 0; i < attention_mask.numel(); ++i) {
+    const bool token = m[i] != 0;
+    if (dtype == DType::f32) out.data_as<float>()[i] = token ? 1.0f : 0.0f;
+    else out.data_as<uint8_t>()[i] = static_cast<uint8_t>(padding ? !token : token);
+  }
+  return out;
 }
 
 }  // namespace
@@ -40,7 +46,10 @@ void check_tokenizer(const PluginManager& plugins, const std::string& tokenizer)
 Pipeline::Pipeline(PluginManager& plugins, const PipelineSpec& spec, const std::string& backend_override,
                    int threads_override) {
   if (spec.layers.empty()) throw InvalidArgument("the pipeline has no stages");
-  if (!spec.tokenizer.empty()) check_tokenizer(plugins, spec.tokenizer);
+  if (!spec.tokenizer.empty()) {
+    tokenizer_ = std::make_unique<Tokenizer>(plugins, spec.tokenizer.type, spec.tokenizer.options, spec.base_dir);
+    max_length_ = spec.tokenizer.max_length;
+  }
 
   // Names unique; types known (with a did-you-mean) before anything is made.
   std::set<std::string> names;
@@ -124,6 +133,28 @@ Pipeline::~Pipeline() = default;
 std::string Pipeline::final_output() const {
   const Stage& last = *stages_.back();
   return last.name + ":" + last.layer->output_names().front();
+}
+
+TensorMap Pipeline::encode_text(const std::vector<std::string>& texts, BatchEncoding* encoding) const {
+  if (!tokenizer_) throw InvalidArgument("text input needs a tokenizer stage (tokenizer: in the spec, or --tokenizer)");
+  for (const auto& name : inputs_)
+    if (std::find(kTextInputs.begin(), kTextInputs.end(), name) == kTextInputs.end())
+      throw InvalidArgument(fmt::format("the pipeline reads input '{}', which text does not provide; text gives {}",
+                                        name, fmt::join(kTextInputs, ", ")));
+  BatchOptions options;
+  options.max_length = max_length_;
+  options.truncation = max_length_ > 0;
+  BatchEncoding b = tokenizer_->encode_batch(texts, options);
+  TensorMap inputs;
+  for (const auto& name : inputs_) {
+    if (name == "input") inputs[name] = b.ids;
+    else if (name == "mask") inputs[name] = mask_as(b.attention_mask, DType::f32, false);
+    else if (name == "padding_mask") inputs[name] = mask_as(b.attention_mask, DType::boolean, true);
+    else if (name == "lengths") inputs[name] = b.lengths;
+    else inputs[name] = b.type_ids;
+  }
+  if (encoding) *encoding = std::move(b);
+  return inputs;
 }
 
 TensorMap Pipeline::run(const TensorMap& inputs, bool want_attention) const {

@@ -109,6 +109,41 @@ StageSpec parse_stage(const YAML::Node& node, size_t index, const std::string& f
   return s;
 }
 
+size_t parse_max_length(const std::string& value, const std::string& where) {
+  char* end = nullptr;
+  long long n = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < 0)
+    throw InvalidArgument(where + ": max_length must be a non-negative integer, got '" + value + "'");
+  return static_cast<size_t>(n);
+}
+
+// tokenizer: "TYPE[:KEY=VALUE,...]" or a mapping {type: TYPE, KEY: VALUE, ..., max_length: N}.
+TokenizerSpec parse_tokenizer_node(const YAML::Node& v, const std::string& file) {
+  if (v.IsScalar()) {
+    try {
+      return parse_inline_tokenizer(v.Scalar());
+    } catch (const InvalidArgument& e) {
+      throw FormatError(file, mark(v) + e.what());
+    }
+  }
+  if (!v.IsMap()) throw FormatError(file, mark(v) + "tokenizer must be TYPE[:KEY=VALUE,...] or a mapping with 'type'");
+  TokenizerSpec t;
+  for (const auto& kv : v) {
+    const std::string key = kv.first.as<std::string>();
+    const std::string value = scalar(kv.second, file, "tokenizer." + key);
+    if (key == "type") t.type = value;
+    else if (key == "max_length") {
+      try {
+        t.max_length = parse_max_length(value, "tokenizer");
+      } catch (const InvalidArgument& e) {
+        throw FormatError(file, mark(kv.second) + e.what());
+      }
+    } else t.options[key] = value;
+  }
+  if (t.type.empty()) throw FormatError(file, mark(v) + "tokenizer has no 'type'");
+  return t;
+}
+
 }  // namespace
 
 PipelineSpec parse_pipeline_yaml(const std::string& text, const std::string& file,
@@ -137,7 +172,7 @@ PipelineSpec parse_pipeline_yaml(const std::string& text, const std::string& fil
           throw FormatError(file, mark(v) + "threads must be a non-negative integer, got '" + t + "'");
         spec.threads = static_cast<int>(n);
       } else if (key == "tokenizer") {
-        spec.tokenizer = scalar(v, file, "tokenizer");
+        spec.tokenizer = parse_tokenizer_node(v, file);
       } else if (key == "weights") {
         if (v.IsScalar()) {
           spec.weights.emplace_back(v.Scalar());
@@ -179,7 +214,13 @@ std::string pipeline_to_yaml(const PipelineSpec& spec) {
   out << YAML::BeginMap;
   out << YAML::Key << "backend" << YAML::Value << spec.backend;
   if (spec.threads > 0) out << YAML::Key << "threads" << YAML::Value << spec.threads;
-  if (!spec.tokenizer.empty()) out << YAML::Key << "tokenizer" << YAML::Value << spec.tokenizer;
+  if (!spec.tokenizer.empty()) {
+    out << YAML::Key << "tokenizer" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "type" << YAML::Value << spec.tokenizer.type;
+    for (const auto& [k, v] : spec.tokenizer.options) out << YAML::Key << k << YAML::Value << v;
+    if (spec.tokenizer.max_length > 0) out << YAML::Key << "max_length" << YAML::Value << spec.tokenizer.max_length;
+    out << YAML::EndMap;
+  }
   if (!spec.weights.empty()) {
     out << YAML::Key << "weights" << YAML::Value << YAML::BeginSeq;
     for (const auto& w : spec.weights) out << w.string();
@@ -205,6 +246,19 @@ std::string pipeline_to_yaml(const PipelineSpec& spec) {
   }
   out << YAML::EndSeq << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+TokenizerSpec parse_inline_tokenizer(const std::string& text) {
+  auto [type, options] = parse_tokenizer_spec(text);
+  TokenizerSpec t;
+  t.type = type;
+  auto m = options.find("max_length");
+  if (m != options.end()) {
+    t.max_length = parse_max_length(m->second, "tokenizer '" + text + "'");
+    options.erase(m);
+  }
+  t.options = std::move(options);
+  return t;
 }
 
 StageSpec parse_inline_stage(const std::string& text) {

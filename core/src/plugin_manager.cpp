@@ -30,6 +30,7 @@ const char* option_type_name(int32_t t) {
     case LOOM_OPTION_FLOAT: return "float";
     case LOOM_OPTION_BOOL: return "bool";
     case LOOM_OPTION_ENUM: return "enum";
+    case LOOM_OPTION_PATH: return "path";
     default: return "string";
   }
 }
@@ -41,6 +42,7 @@ std::string expected_phrase(const OptionInfo& o) {
   if (o.type == "float") return "a number";
   if (o.type == "bool") return "true or false";
   if (o.type == "enum") return "one of " + o.choices;
+  if (o.type == "path") return "a file path";
   return "a string";
 }
 
@@ -63,6 +65,40 @@ std::vector<std::string> read_names(const char* const* names, uint32_t n) {
 
 // The minimal descriptor size of ABI 1.0: every field up to num_tokenizers.
 constexpr size_t kDescriptorV10Size = offsetof(loom_plugin_descriptor, num_tokenizers) + sizeof(uint32_t);
+// The smallest layer factory the host accepts: every field up to create().
+// Later fields (examples, ...) are read only when struct_size covers them.
+constexpr size_t kLayerFactoryMinSize = offsetof(loom_layer_factory, create) + sizeof(void*);
+// The vtables of ABI 1.0: ops and callbacks appended later are optional.
+constexpr size_t kBackendVtableMinSize = offsetof(loom_backend_vtable, rnn_forward) + sizeof(void*);
+constexpr size_t kLayerVtableMinSize = offsetof(loom_layer_vtable, forward) + sizeof(void*);
+
+ExampleTensor read_example_tensor(const loom_example_tensor& t) {
+  ExampleTensor out;
+  out.name = str(t.name);
+  out.dtype = t.dtype;
+  for (int32_t d = 0; d < t.ndim && d < LOOM_MAX_DIMS; ++d) out.shape.push_back(t.shape[d]);
+  out.low = t.low;
+  out.high = t.high;
+  return out;
+}
+
+std::vector<LayerExample> read_examples(const loom_layer_factory& f) {
+  std::vector<LayerExample> out;
+  if (!LOOM_HAS_FIELD(&f, loom_layer_factory, num_examples) || !f.examples) return out;
+  for (uint32_t i = 0; i < f.num_examples; ++i) {
+    const loom_layer_example& e = f.examples[i];
+    LayerExample x;
+    x.description = str(e.description);
+    for (uint32_t k = 0; k < e.num_options && e.options; ++k)
+      if (e.options[k].key) x.options[e.options[k].key] = str(e.options[k].value);
+    for (uint32_t k = 0; k < e.num_weights && e.weights; ++k) x.weights.push_back(read_example_tensor(e.weights[k]));
+    for (uint32_t k = 0; k < e.num_inputs && e.inputs; ++k) x.inputs.push_back(read_example_tensor(e.inputs[k]));
+    x.want_attention = e.want_attention != 0;
+    x.expect_error = e.expect_error != 0;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
 
 bool is_plugin_file_name(const std::string& name) {
   return name.rfind("libloom-", 0) == 0 && name.size() > 11 && name.compare(name.size() - 3, 3, ".so") == 0;
@@ -196,7 +232,7 @@ void PluginManager::register_plugin(std::shared_ptr<PluginLibrary> lib, const lo
   }
   for (uint32_t i = 0; i < desc->num_layers && desc->layers; ++i) {
     const loom_layer_factory* f = desc->layers[i];
-    if (!f || f->struct_size < sizeof(loom_layer_factory) || !f->type || !f->backend || !f->create) {
+    if (!f || f->struct_size < kLayerFactoryMinSize || !f->type || !f->backend || !f->create) {
       log_warn("plugin {}: layer factory {} is malformed; ignored", file.string(), i);
       continue;
     }
@@ -207,6 +243,7 @@ void PluginManager::register_plugin(std::shared_ptr<PluginLibrary> lib, const lo
                read_names(f->inputs, f->num_inputs), read_names(f->outputs, f->num_outputs), info.name};
     if (e->info.inputs.empty()) e->info.inputs = {"input"};
     if (e->info.outputs.empty()) e->info.outputs = {"output"};
+    e->info.examples = read_examples(*f);
     add(std::move(e));
   }
   for (uint32_t i = 0; i < desc->num_tokenizers && desc->tokenizers; ++i) {
@@ -265,6 +302,14 @@ std::vector<const FactoryInfo*> PluginManager::layer_factories(const std::string
   for (const auto& e : entries_)
     if (e->layer && e->info.type == type) out.push_back(&e->info);
   std::sort(out.begin(), out.end(), [](const FactoryInfo* a, const FactoryInfo* b) { return better(*a, *b); });
+  return out;
+}
+
+std::vector<const FactoryInfo*> PluginManager::layer_candidates(const std::string& type,
+                                                                const std::string& backend) const {
+  std::vector<const FactoryInfo*> out;
+  for (const FactoryInfo* f : layer_factories(type))
+    if (f->backend == LOOM_BACKEND_ANY || f->backend == backend) out.push_back(f);
   return out;
 }
 
@@ -338,6 +383,34 @@ OptionMap PluginManager::resolve_options(const FactoryInfo& factory, const Optio
   return out;
 }
 
+void PluginManager::resolve_paths(const FactoryInfo& factory, OptionMap& options, const std::filesystem::path& base_dir) {
+  if (base_dir.empty()) return;
+  for (const auto& o : factory.options) {
+    if (o.type != "path") continue;
+    auto it = options.find(o.name);
+    if (it == options.end() || it->second.empty()) continue;
+    std::filesystem::path p(it->second);
+    if (p.is_relative()) it->second = (base_dir / p).lexically_normal().string();
+  }
+}
+
+std::vector<std::string> PluginManager::tokenizer_types() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::set<std::string> names;
+  for (const auto& e : entries_)
+    if (e->tokenizer) names.insert(e->info.type);
+  return {names.begin(), names.end()};
+}
+
+std::optional<PluginManager::TokenizerFactory> PluginManager::find_tokenizer(const std::string& type) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Entry* best = nullptr;
+  for (const auto& e : entries_)
+    if (e->tokenizer && e->info.type == type && (!best || better(e->info, best->info))) best = e.get();
+  if (!best) return std::nullopt;
+  return TokenizerFactory{best->library, best->tokenizer, best->info};
+}
+
 namespace {
 struct OptionArray {
   std::vector<loom_option> items;
@@ -384,7 +457,7 @@ std::shared_ptr<Backend> PluginManager::create_backend(const std::string& reques
   const loom_backend_vtable* vt = nullptr;
   loom_status s = entry->backend->create(opts.items.data(), static_cast<uint32_t>(opts.items.size()), &handle, &vt, &err);
   if (s != LOOM_OK) raise_plugin_error(fmt::format("backend '{}'", name), s, err);
-  if (!handle || !vt || vt->struct_size < sizeof(loom_backend_vtable))
+  if (!handle || !vt || vt->struct_size < kBackendVtableMinSize)
     throw PluginError(fmt::format("backend '{}' (plugin '{}') returned an incomplete vtable", name, entry->info.plugin));
   return std::make_shared<Backend>(entry->library, name, handle, vt);
 }
@@ -424,6 +497,43 @@ struct WeightsContext {
 };
 }  // namespace
 
+std::unique_ptr<Layer> PluginManager::make_layer(const Entry& e, const std::shared_ptr<Backend>& backend,
+                                                 const OptionMap& resolved, const WeightSource* weights,
+                                                 const std::string& display, const std::string& prefix,
+                                                 const std::string& where, std::string& refusal) {
+  const std::string& type = e.info.type;
+  OptionArray opts(resolved);
+  auto n = static_cast<uint32_t>(opts.items.size());
+  loom_error reason;
+  loom_status s = e.layer->supports ? e.layer->supports(opts.items.data(), n, backend->info(), &reason) : LOOM_OK;
+  if (s == LOOM_ERR_UNSUPPORTED) {
+    refusal = fmt::format("{}@{} from '{}': {}", type, e.info.backend, e.info.plugin, reason.message);
+    return nullptr;
+  }
+  if (s != LOOM_OK) raise_plugin_error(where + ": supports()", s, reason);
+
+  WeightsContext wctx{weights, prefix, {}};
+  loom_layer_create_args args{};
+  args.struct_size = sizeof(args);
+  args.name = display.c_str();
+  args.runtime = backend->runtime();
+  args.options = opts.items.data();
+  args.num_options = n;
+  args.weights_ctx = &wctx;
+  args.get_weight = &WeightsContext::get;
+  args.has_weight = &WeightsContext::has;
+  loom_error err;
+  loom_layer* handle = nullptr;
+  const loom_layer_vtable* vt = nullptr;
+  s = e.layer->create(&args, &handle, &vt, &err);
+  // Weight names in plugin messages are relative to the prefix: say where they sit.
+  if (s != LOOM_OK) raise_plugin_error(prefix.empty() ? where : fmt::format("{} [weights under '{}']", where, prefix), s, err);
+  if (!handle || !vt || vt->struct_size < kLayerVtableMinSize || !vt->forward || !vt->destroy)
+    throw PluginError(fmt::format("{}: plugin '{}' returned an incomplete layer", where, e.info.plugin));
+  log_debug("{}: {}@{} from plugin '{}' on backend '{}'", where, type, e.info.backend, e.info.plugin, backend->name());
+  return std::make_unique<Layer>(e.library, backend, display, type, handle, vt, e.info.inputs, e.info.outputs);
+}
+
 std::unique_ptr<Layer> PluginManager::create_layer(const std::string& type, const std::shared_ptr<Backend>& backend,
                                                    const OptionMap& options, const WeightSource* weights,
                                                    const std::string& name, const std::string& prefix) {
@@ -459,38 +569,33 @@ std::unique_ptr<Layer> PluginManager::create_layer(const std::string& type, cons
       if (!option_error) option_error = err;
       continue;
     }
-    OptionArray opts(resolved);
-    auto n = static_cast<uint32_t>(opts.items.size());
-    loom_error reason;
-    loom_status s = e->layer->supports ? e->layer->supports(opts.items.data(), n, backend->info(), &reason) : LOOM_OK;
-    if (s == LOOM_ERR_UNSUPPORTED) {
-      refusals.push_back(fmt::format("{}@{} from '{}': {}", type, e->info.backend, e->info.plugin, reason.message));
-      continue;
-    }
-    if (s != LOOM_OK) raise_plugin_error(where + ": supports()", s, reason);
-
-    WeightsContext wctx{weights, prefix, {}};
-    loom_layer_create_args args{};
-    args.struct_size = sizeof(args);
-    args.name = display.c_str();
-    args.runtime = backend->runtime();
-    args.options = opts.items.data();
-    args.num_options = n;
-    args.weights_ctx = &wctx;
-    args.get_weight = &WeightsContext::get;
-    args.has_weight = &WeightsContext::has;
-    loom_error err;
-    loom_layer* handle = nullptr;
-    const loom_layer_vtable* vt = nullptr;
-    s = e->layer->create(&args, &handle, &vt, &err);
-    // Weight names in plugin messages are relative to the prefix: say where they sit.
-    if (s != LOOM_OK) raise_plugin_error(prefix.empty() ? where : fmt::format("{} [weights under '{}']", where, prefix), s, err);
-    if (!handle || !vt || vt->struct_size < sizeof(loom_layer_vtable) || !vt->forward || !vt->destroy)
-      throw PluginError(fmt::format("{}: plugin '{}' returned an incomplete layer", where, e->info.plugin));
-    return std::make_unique<Layer>(e->library, backend, display, type, handle, vt, e->info.inputs, e->info.outputs);
+    std::string refusal;
+    if (auto layer = make_layer(*e, backend, resolved, weights, display, prefix, where, refusal)) return layer;
+    refusals.push_back(refusal);
   }
   if (option_error && refusals.empty()) throw *option_error;
   throw Unsupported(fmt::format("{}: not supported on backend '{}': {}", where, backend->name(), fmt::join(refusals, "; ")));
+}
+
+std::unique_ptr<Layer> PluginManager::create_layer_from(const FactoryInfo& factory,
+                                                        const std::shared_ptr<Backend>& backend,
+                                                        const OptionMap& options, const WeightSource* weights,
+                                                        const std::string& name, const std::string& prefix) {
+  const Entry* entry = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& e : entries_)
+      if (&e->info == &factory) entry = e.get();
+  }
+  if (!entry || !entry->layer) throw InvalidArgument("create_layer_from: not a layer factory of this plugin manager");
+  std::string display = name.empty() ? factory.type : name;
+  std::string where = fmt::format("layer '{}' ({}@{} from '{}')", display, factory.type, factory.backend, factory.plugin);
+  if (factory.backend != LOOM_BACKEND_ANY && factory.backend != backend->name())
+    throw Unsupported(fmt::format("{}: serves backend '{}', not '{}'", where, factory.backend, backend->name()));
+  OptionMap resolved = resolve_options(factory, options, where);
+  std::string refusal;
+  if (auto layer = make_layer(*entry, backend, resolved, weights, display, prefix, where, refusal)) return layer;
+  throw Unsupported(fmt::format("{}: not supported on backend '{}': {}", where, backend->name(), refusal));
 }
 
 }  // namespace loom

@@ -15,6 +15,21 @@ sdk::LayerSpec Bahdanau::spec() {
   s.options.push_back({"bias", LOOM_OPTION_BOOL, std::string("false"), "W and U have biases 'W.bias', 'U.bias'", ""});
   s.inputs = {"query", "keys", "values", "key_padding_mask"};
   s.outputs = {"output", "attention"};
+  // Sample uses for `loom check-plugin`.
+  const std::vector<std::pair<std::string, std::string>> options = {
+      {"query_size", "6"}, {"key_size", "5"}, {"attention_size", "7"}, {"bias", "true"}, {"block_size", "2"}};
+  const std::vector<sdk::ExampleTensor> weights = {
+      {"W.weight", LOOM_DTYPE_F32, {7, 6}}, {"W.bias", LOOM_DTYPE_F32, {7}}, {"U.weight", LOOM_DTYPE_F32, {7, 5}},
+      {"U.bias", LOOM_DTYPE_F32, {7}}, {"v.weight", LOOM_DTYPE_F32, {1, 7}}};
+  s.examples = {
+      {"decoder steps, values, padding mask, weights returned", options, weights,
+       {{"query", LOOM_DTYPE_F32, {2, 3, 6}}, {"keys", LOOM_DTYPE_F32, {2, 4, 5}}, {"values", LOOM_DTYPE_F32, {2, 4, 3}},
+        {"key_padding_mask", LOOM_DTYPE_BOOL, {2, 4}}},
+       true},
+      {"one step", options, weights, {{"query", LOOM_DTYPE_F32, {2, 6}}, {"keys", LOOM_DTYPE_F32, {2, 4, 5}}}},
+      {"query's last dim is not query_size", options, weights,
+       {{"query", LOOM_DTYPE_F32, {2, 5}}, {"keys", LOOM_DTYPE_F32, {2, 4, 5}}}, false, true},
+  };
   return s;
 }
 

@@ -23,6 +23,21 @@ sdk::LayerSpec Luong::spec() {
   s.options.push_back({"bias", LOOM_OPTION_BOOL, std::string("false"), "concat's W has a bias 'W.bias'", ""});
   s.inputs = {"query", "keys", "values", "key_padding_mask"};
   s.outputs = {"output", "attention"};
+  // Sample uses for `loom check-plugin`: each score function.
+  s.examples = {
+      {"dot, one step, weights returned", {{"query_size", "5"}, {"key_size", "5"}}, {},
+       {{"query", LOOM_DTYPE_F32, {2, 5}}, {"keys", LOOM_DTYPE_F32, {2, 4, 5}}}, true},
+      {"general, decoder steps, padding mask", {{"query_size", "6"}, {"key_size", "5"}, {"score", "general"}},
+       {{"W.weight", LOOM_DTYPE_F32, {6, 5}}},
+       {{"query", LOOM_DTYPE_F32, {2, 3, 6}}, {"keys", LOOM_DTYPE_F32, {2, 4, 5}},
+        {"key_padding_mask", LOOM_DTYPE_BOOL, {2, 4}}}},
+      {"concat with bias",
+       {{"query_size", "6"}, {"key_size", "5"}, {"score", "concat"}, {"attention_size", "7"}, {"bias", "true"}},
+       {{"W.weight", LOOM_DTYPE_F32, {7, 11}}, {"W.bias", LOOM_DTYPE_F32, {7}}, {"v.weight", LOOM_DTYPE_F32, {1, 7}}},
+       {{"query", LOOM_DTYPE_F32, {2, 3, 6}}, {"keys", LOOM_DTYPE_F32, {2, 4, 5}}, {"values", LOOM_DTYPE_F32, {2, 4, 2}}}},
+      {"keys' last dim is not key_size", {{"query_size", "5"}, {"key_size", "5"}}, {},
+       {{"query", LOOM_DTYPE_F32, {2, 5}}, {"keys", LOOM_DTYPE_F32, {2, 4, 3}}}, false, true},
+  };
   return s;
 }
 

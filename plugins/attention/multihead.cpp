@@ -53,6 +53,30 @@ sdk::LayerSpec MultiheadAttention::spec() {
   };
   s.inputs = {"query", "key", "value", "key_padding_mask", "attn_mask"};
   s.outputs = {"output", "attention"};
+  // Sample uses for `loom check-plugin`: torch's packed and per-projection weights.
+  const std::vector<sdk::ExampleTensor> out_proj = {{"out_proj.weight", LOOM_DTYPE_F32, {8, 8}},
+                                                    {"out_proj.bias", LOOM_DTYPE_F32, {8}}};
+  std::vector<sdk::ExampleTensor> packed = {{"in_proj_weight", LOOM_DTYPE_F32, {24, 8}},
+                                            {"in_proj_bias", LOOM_DTYPE_F32, {24}}};
+  packed.insert(packed.end(), out_proj.begin(), out_proj.end());
+  std::vector<sdk::ExampleTensor> split = {{"q_proj_weight", LOOM_DTYPE_F32, {8, 8}},
+                                           {"k_proj_weight", LOOM_DTYPE_F32, {8, 6}},
+                                           {"v_proj_weight", LOOM_DTYPE_F32, {8, 4}},
+                                           {"in_proj_bias", LOOM_DTYPE_F32, {24}}};
+  split.insert(split.end(), out_proj.begin(), out_proj.end());
+  s.examples = {
+      {"self attention, batch first, key padding mask, weights returned",
+       {{"embed_dim", "8"}, {"num_heads", "2"}, {"batch_first", "true"}, {"block_size", "2"}},
+       packed,
+       {{"query", LOOM_DTYPE_F32, {2, 5, 8}}, {"key_padding_mask", LOOM_DTYPE_BOOL, {2, 5}}},
+       true},
+      {"causal cross attention, kdim and vdim",
+       {{"embed_dim", "8"}, {"num_heads", "2"}, {"kdim", "6"}, {"vdim", "4"}, {"causal", "true"}},
+       split,
+       {{"query", LOOM_DTYPE_F32, {5, 2, 8}}, {"key", LOOM_DTYPE_F32, {7, 2, 6}}, {"value", LOOM_DTYPE_F32, {7, 2, 4}}}},
+      {"query's last dim is not embed_dim", {{"embed_dim", "8"}, {"num_heads", "2"}}, packed,
+       {{"query", LOOM_DTYPE_F32, {5, 2, 6}}}, false, true},
+  };
   return s;
 }
 

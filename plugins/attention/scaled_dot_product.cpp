@@ -44,6 +44,19 @@ sdk::LayerSpec ScaledDotProduct::spec() {
   };
   s.inputs = {"query", "key", "value", "attn_mask", "key_padding_mask"};
   s.outputs = {"output", "attention"};
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"causal, weights returned", {{"causal", "true"}, {"block_size", "2"}}, {},
+       {{"query", LOOM_DTYPE_F32, {2, 3, 5, 4}}, {"key", LOOM_DTYPE_F32, {2, 3, 6, 4}},
+        {"value", LOOM_DTYPE_F32, {2, 3, 6, 3}}},
+       true},
+      {"additive mask and a scale", {{"scale", "0.3"}}, {},
+       {{"query", LOOM_DTYPE_F32, {2, 5, 4}}, {"key", LOOM_DTYPE_F32, {2, 6, 4}}, {"value", LOOM_DTYPE_F32, {2, 6, 3}},
+        {"attn_mask", LOOM_DTYPE_F32, {5, 6}, -2, 0}}},
+      {"query and key features differ", {}, {},
+       {{"query", LOOM_DTYPE_F32, {2, 5, 4}}, {"key", LOOM_DTYPE_F32, {2, 6, 3}}, {"value", LOOM_DTYPE_F32, {2, 6, 3}}},
+       false, true},
+  };
   return s;
 }
 

@@ -8,6 +8,11 @@ sdk::LayerSpec Activation::make_spec(const char* type, const char* description) 
   sdk::LayerSpec s;
   s.type = type;
   s.description = description;
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"any shape", {}, {}, {{"input", LOOM_DTYPE_F32, {2, 3, 4}, -4, 4}}},
+      {"integer input", {}, {}, {{"input", LOOM_DTYPE_I32, {3}}}, false, true},
+  };
   return s;
 }
 
@@ -29,6 +34,7 @@ sdk::LayerSpec Gelu::spec() {
   sdk::LayerSpec s = make_spec("gelu", "x * Phi(x) elementwise (torch.nn.GELU)");
   s.options = {{"approximate", LOOM_OPTION_ENUM, std::string("none"),
                 "'none': exact erf form; 'tanh': the tanh approximation, as torch", "none|tanh"}};
+  s.examples.push_back({"tanh approximation", {{"approximate", "tanh"}}, {}, {{"input", LOOM_DTYPE_F32, {5, 4}, -4, 4}}});
   return s;
 }
 

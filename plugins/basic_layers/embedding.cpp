@@ -20,6 +20,14 @@ sdk::LayerSpec Embedding::spec() {
       {"padding_idx", LOOM_OPTION_INT, std::string("-1"),
        "row whose gradient stays zero in training (-1: none); no effect on the forward pass", ""},
   };
+  // Sample uses for `loom check-plugin`: ids are drawn from [low, high].
+  const std::vector<std::pair<std::string, std::string>> options = {{"num_embeddings", "10"}, {"embedding_dim", "6"}};
+  const std::vector<sdk::ExampleTensor> weights = {{"weight", LOOM_DTYPE_F32, {10, 6}}};
+  s.examples = {
+      {"i64 ids", options, weights, {{"input", LOOM_DTYPE_I64, {2, 5}, 0, 9}}},
+      {"i32 ids", options, weights, {{"input", LOOM_DTYPE_I32, {7}, 0, 9}}},
+      {"an id out of range", options, weights, {{"input", LOOM_DTYPE_I64, {3}, 10, 12}}, false, true},
+  };
   return s;
 }
 

@@ -16,6 +16,16 @@ sdk::LayerSpec LayerNorm::spec() {
       {"elementwise_affine", LOOM_OPTION_BOOL, std::string("true"), "scale by 'weight' (and shift by 'bias')", ""},
       {"bias", LOOM_OPTION_BOOL, std::string("true"), "shift by 'bias' (only with elementwise_affine)", ""},
   };
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"weight and bias", {{"normalized_shape", "8"}},
+       {{"weight", LOOM_DTYPE_F32, {8}}, {"bias", LOOM_DTYPE_F32, {8}}},
+       {{"input", LOOM_DTYPE_F32, {2, 3, 8}, -3, 3}}},
+      {"no affine parameters", {{"normalized_shape", "5"}, {"elementwise_affine", "false"}, {"eps", "1e-3"}}, {},
+       {{"input", LOOM_DTYPE_F32, {4, 5}}}},
+      {"input's last dim is not normalized_shape", {{"normalized_shape", "8"}, {"elementwise_affine", "false"}}, {},
+       {{"input", LOOM_DTYPE_F32, {2, 6}}}, false, true},
+  };
   return s;
 }
 

@@ -13,6 +13,18 @@ sdk::LayerSpec Linear::spec() {
       {"out_features", LOOM_OPTION_INT, std::nullopt, "size of the output's last dim", ""},
       {"bias", LOOM_OPTION_BOOL, std::string("true"), "add the learned bias 'bias'", ""},
   };
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"leading dims fold into rows", {{"in_features", "8"}, {"out_features", "5"}},
+       {{"weight", LOOM_DTYPE_F32, {5, 8}}, {"bias", LOOM_DTYPE_F32, {5}}},
+       {{"input", LOOM_DTYPE_F32, {2, 3, 8}}}},
+      {"no bias", {{"in_features", "16"}, {"out_features", "3"}, {"bias", "false"}},
+       {{"weight", LOOM_DTYPE_F32, {3, 16}}},
+       {{"input", LOOM_DTYPE_F32, {4, 16}}}},
+      {"input's last dim is not in_features", {{"in_features", "8"}, {"out_features", "5"}},
+       {{"weight", LOOM_DTYPE_F32, {5, 8}}, {"bias", LOOM_DTYPE_F32, {5}}},
+       {{"input", LOOM_DTYPE_F32, {2, 7}}}, false, true},
+  };
   return s;
 }
 

@@ -18,6 +18,15 @@ sdk::LayerSpec Classifier::spec() {
        ""},
   };
   s.outputs = {"probs", "logits"};
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"labelled classes", {{"in_features", "6"}, {"num_classes", "3"}, {"labels", "a|b|c"}},
+       {{"weight", LOOM_DTYPE_F32, {3, 6}}, {"bias", LOOM_DTYPE_F32, {3}}},
+       {{"input", LOOM_DTYPE_F32, {4, 6}, -2, 2}}},
+      {"input's last dim is not in_features", {{"in_features", "6"}, {"num_classes", "3"}, {"bias", "false"}},
+       {{"weight", LOOM_DTYPE_F32, {3, 6}}},
+       {{"input", LOOM_DTYPE_F32, {4, 5}}}, false, true},
+  };
   return s;
 }
 

@@ -9,6 +9,11 @@ sdk::LayerSpec L2Normalize::spec() {
   s.type = "l2_normalize";
   s.description = "x / max(||x||_2, eps) over the last dim (torch.nn.functional.normalize, p=2, dim=-1)";
   s.options = {{"eps", LOOM_OPTION_FLOAT, std::string("1e-12"), "lower bound of the norm", ""}};
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"rows", {}, {}, {{"input", LOOM_DTYPE_F32, {3, 8}}}},
+      {"a scalar", {}, {}, {{"input", LOOM_DTYPE_F32, {}}}, false, true},
+  };
   return s;
 }
 

@@ -19,6 +19,15 @@ sdk::LayerSpec Pooling::spec() {
   s.options = {{"mode", LOOM_OPTION_ENUM, std::string("mean"), "how to pool the steps", "mean|cls|max"}};
   s.inputs = {"input", "mask"};
   s.outputs = {"output"};
+  // Sample uses for `loom check-plugin` (a mask of ones: every token is real).
+  s.examples = {
+      {"mean", {}, {}, {{"input", LOOM_DTYPE_F32, {2, 5, 4}}}},
+      {"max over a mask", {{"mode", "max"}}, {},
+       {{"input", LOOM_DTYPE_F32, {3, 4, 6}}, {"mask", LOOM_DTYPE_F32, {3, 4}, 1, 1}}},
+      {"cls", {{"mode", "cls"}}, {}, {{"input", LOOM_DTYPE_F32, {2, 3, 4}}}},
+      {"mask of the wrong shape", {}, {}, {{"input", LOOM_DTYPE_F32, {2, 5, 4}}, {"mask", LOOM_DTYPE_F32, {2, 4}}},
+       false, true},
+  };
   return s;
 }
 

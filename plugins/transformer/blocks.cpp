@@ -108,28 +108,27 @@ void FeedForward::apply(const sdk::Ops& ops, const View& x, const View& dst) con
   linear2_.apply(ops, hidden.view(), dst, acc);
 }
 
-EncoderBlock::EncoderBlock(const sdk::LayerInit& init, const std::string& p, const LayerConfig& c)
+EncoderBlock::EncoderBlock(const sdk::LayerInit& init, const std::string& p, const LayerConfig& c,
+                           const EncoderAttentionConfig& a, const EncoderBlock* first)
     : c_(c),
-      self_attn_(init, p + "self_attn.", c),
+      self_attn_(init, p + "self_attn.", c, a, first ? &first->self_attn_ : nullptr),
       ff_(init, p + "", c),
       norm1_(init, p + "norm1.", c.d_model, c.layer_norm_eps),
       norm2_(init, p + "norm2.", c.d_model, c.layer_norm_eps) {}
 
 void EncoderBlock::run(const sdk::Ops& ops, const View& x, const EncoderPass& pass) const {
-  sdk::Buffer hb = like(ops, x), kb = like(ops, x), vb = like(ops, x);
+  sdk::Buffer hb = like(ops, x);
   const View h = hb.view();
   if (c_.norm_first) {
     // x += sa(norm1(x)); x += ff(norm2(x))
     norm1_.apply(ops, x, h);
-    self_attn_.project_kv(ops, h, kb.view(), vb.view());
-    self_attn_.attend(ops, h, kb.view(), vb.view(), pass.masks, pass.causal, x, pass.weights);
+    self_attn_.apply(ops, h, x, pass);
     norm2_.apply(ops, x, h);
     ff_.apply(ops, h, x);
   } else {
     // x = norm1(x + sa(x)); x = norm2(x + ff(x))
     ops.copy(x, h);
-    self_attn_.project_kv(ops, x, kb.view(), vb.view());
-    self_attn_.attend(ops, x, kb.view(), vb.view(), pass.masks, pass.causal, h, pass.weights);
+    self_attn_.apply(ops, x, h, pass);
     norm1_.apply(ops, h, x);
     ff_.apply(ops, x, x);
     norm2_.apply(ops, x, h);

@@ -13,6 +13,7 @@
 
 #include "attend.hpp"
 #include "config.hpp"
+#include "encoder_attention.hpp"
 #include "projection.hpp"
 
 namespace loom::transformer {
@@ -61,20 +62,43 @@ class FeedForward {
 
 // Masks and attention-map outputs for one pass through a layer.
 struct EncoderPass {
-  std::vector<attention::MaskTerm> masks;
+  std::vector<attention::MaskTerm> masks;  // full attention
   bool causal = false;
-  const View* weights = nullptr;  // [N, H, T, T]
+  const View* weights = nullptr;  // [N, H, T, columns] (EncoderAttentionConfig::attention_columns)
+  const View* padding = nullptr;  // linformer: the key padding mask as given, [N, T]
+  const attention::LongformerTokens* tokens = nullptr;  // longformer: padding and global tokens
+  const View* global_weights = nullptr;                 // longformer: [N, H, G, T]
+};
+
+// The self-attention block of an encoder layer, of the configured kind (see
+// encoder_attention.hpp); implemented in encoder_attention.cpp.
+class EncoderSelfAttention {
+ public:
+  // `first`: the stack's first layer's block, whose Linformer projection
+  // every layer uses with layerwise sharing (null for the first layer).
+  EncoderSelfAttention(const sdk::LayerInit& init, const std::string& prefix, const LayerConfig& c,
+                       const EncoderAttentionConfig& a, const EncoderSelfAttention* first);
+  // dst [N, T, E] += out_proj(attention(h)) for h [N, T, E].
+  void apply(const sdk::Ops& ops, const View& h, const View& dst, const EncoderPass& pass) const;
+
+ private:
+  AttentionKind kind_;
+  MhaBlock mha_;
+  attention::LinformerAttention linformer_;
+  attention::LongformerAttention longformer_;
+  attention::Projection out_proj_;  // longformer's output projection
 };
 
 class EncoderBlock {
  public:
-  EncoderBlock(const sdk::LayerInit& init, const std::string& prefix, const LayerConfig& c);
+  EncoderBlock(const sdk::LayerInit& init, const std::string& prefix, const LayerConfig& c,
+               const EncoderAttentionConfig& a = {}, const EncoderBlock* first = nullptr);
   // x [N, T, E] contiguous, updated in place.
   void run(const sdk::Ops& ops, const View& x, const EncoderPass& pass) const;
 
  private:
   LayerConfig c_;
-  MhaBlock self_attn_;
+  EncoderSelfAttention self_attn_;
   FeedForward ff_;
   Norm norm1_, norm2_;
 };

@@ -28,9 +28,12 @@ sdk::OptionSpec causal_option(bool decoder) {
           ""};
 }
 
+// nn.Transformer's encoder: full attention only (linformer and longformer:
+// transformer_encoder_layer and transformer_encoder).
 sdk::OptionSpec attention_option() {
   return {"attention", LOOM_OPTION_ENUM, std::string("full"),
-          "self-attention kind: full (softmax over every key); linformer and longformer arrive with their plugins",
+          "encoder self-attention kind: full (softmax over every key); linformer and longformer are options of "
+          "transformer_encoder_layer and transformer_encoder",
           "full"};
 }
 
@@ -51,7 +54,7 @@ std::vector<sdk::OptionSpec> encoder_options(bool stack) {
   std::vector<sdk::OptionSpec> o = layer_options();
   if (stack) o.push_back({"num_layers", LOOM_OPTION_INT, std::nullopt, "number of stacked layers", ""});
   o.push_back(causal_option(false));
-  o.push_back(attention_option());
+  for (auto& a : encoder_attention_options()) o.push_back(std::move(a));
   return o;
 }
 
@@ -64,15 +67,33 @@ void run_encoder(sdk::ForwardContext& ctx, const LayerConfig& c, bool causal, co
   const View src = ctx.input("src");
   check_sequence(src, "src", c.d_model, c.batch_first);
   const View s = to_batch_first(src, c.batch_first);
+  const int64_t n = s.dim(0), t = s.dim(1), layers = static_cast<int64_t>(core.num_layers());
+  const EncoderAttentionConfig& a = core.attention_config();
+  const View* kpm = ctx.find_input("src_key_padding_mask");
+  const View* global = ctx.find_input("global_attention_mask");
+  if (global && a.kind != AttentionKind::longformer)
+    throw sdk::invalid_argument("input 'global_attention_mask' needs option attention = longformer");
+  std::optional<attention::LongformerTokens> tokens;
+  if (a.kind == AttentionKind::longformer)
+    tokens = attention::LongformerTokens::read(n, t, kpm, "src_key_padding_mask", /*pad_when_zero=*/false, global,
+                                               "global_attention_mask");
+  const int64_t g = tokens ? tokens->max_global() : 0;
   const View out = to_batch_first(output_like(ctx, "output", src), c.batch_first);
-  View att;
+  View att, gatt;
   if (ctx.want_attention()) {
-    Shape shape = {s.dim(0), c.nhead, s.dim(1), s.dim(1)};
-    if (stack) shape.insert(shape.begin(), static_cast<int64_t>(core.num_layers()));
+    Shape shape = {n, c.nhead, t, a.attention_columns(t, g)};
+    if (stack) shape.insert(shape.begin(), layers);
     att = ctx.output("attention", LOOM_DTYPE_F32, shape);
     if (!stack) att = unsqueeze(att, 0);
+    if (tokens) {
+      Shape gs = {n, c.nhead, g, t};
+      if (stack) gs.insert(gs.begin(), layers);
+      gatt = ctx.output("global_attention", LOOM_DTYPE_F32, gs);
+      if (!stack) gatt = unsqueeze(gatt, 0);
+    }
   }
-  core.run(ctx.ops(), s, ctx.find_input("src_key_padding_mask"), causal, out, ctx.want_attention() ? &att : nullptr);
+  core.run(ctx.ops(), s, kpm, causal, out, ctx.want_attention() ? &att : nullptr, tokens ? &*tokens : nullptr,
+           ctx.want_attention() && tokens ? &gatt : nullptr);
 }
 
 void run_decoder(sdk::ForwardContext& ctx, const LayerConfig& c, bool causal, bool incremental,
@@ -153,10 +174,10 @@ void run_decoder(sdk::ForwardContext& ctx, const LayerConfig& c, bool causal, bo
 // ---------------------------------------------------------------- cores
 
 EncoderCore::EncoderCore(const sdk::LayerInit& init, const LayerConfig& c, const std::vector<std::string>& prefixes,
-                         const std::string& norm_prefix)
-    : c_(c) {
-  blocks_.reserve(prefixes.size());
-  for (const auto& p : prefixes) blocks_.emplace_back(init, p, c);
+                         const std::string& norm_prefix, const EncoderAttentionConfig& a)
+    : c_(c), a_(a) {
+  blocks_.reserve(prefixes.size());  // stable addresses: later blocks may share the first one's projection
+  for (const auto& p : prefixes) blocks_.emplace_back(init, p, c, a, blocks_.empty() ? nullptr : &blocks_.front());
   // The final norm is there when its weights are (nn.TransformerEncoder's
   // norm=None stores none).
   if (!norm_prefix.empty() && init.has_weight(norm_prefix + "weight"))
@@ -164,18 +185,27 @@ EncoderCore::EncoderCore(const sdk::LayerInit& init, const LayerConfig& c, const
 }
 
 void EncoderCore::run(const sdk::Ops& ops, const View& src, const View* src_kpm, bool causal, const View& dst,
-                      const View* attention) const {
+                      const View* attention, const attention::LongformerTokens* tokens,
+                      const View* global_attention) const {
   const int64_t n = src.dim(0), t = src.dim(1);
   sdk::Buffer xb = ops.empty(LOOM_DTYPE_F32, {n, t, c_.d_model});
   const View x = xb.view();
   ops.copy(src, x);
   EncoderPass pass;
-  if (src_kpm) pass.masks.push_back(padding_term(*src_kpm, "src_key_padding_mask", n, t));
+  if (src_kpm) {
+    if (a_.kind == AttentionKind::full)
+      pass.masks.push_back(padding_term(*src_kpm, "src_key_padding_mask", n, t));
+    else
+      pass.padding = src_kpm;  // linformer zeroes padded keys; longformer has it in `tokens`
+  }
   pass.causal = causal;
+  pass.tokens = tokens;
   for (size_t i = 0; i < blocks_.size(); ++i) {
-    View w;
+    View w, gw;
     if (attention) w = layer_entry(*attention, i);
+    if (global_attention) gw = layer_entry(*global_attention, i);
     pass.weights = attention ? &w : nullptr;
+    pass.global_weights = global_attention ? &gw : nullptr;
     blocks_[i].run(ops, x, pass);
   }
   if (norm_)
@@ -243,17 +273,18 @@ sdk::LayerSpec TransformerEncoderLayer::spec() {
   s.type = "transformer_encoder_layer";
   s.description =
       "torch.nn.TransformerEncoderLayer (inference): self_attn.in_proj_weight/in_proj_bias, "
-      "self_attn.out_proj.weight/bias, linear1.*, linear2.*, norm1.*, norm2.*";
+      "self_attn.out_proj.weight/bias, linear1.*, linear2.*, norm1.*, norm2.*; with attention linformer or "
+      "longformer the self_attn.* weights are those of that attention (docs/layers/transformer.md)";
   s.options = encoder_options(false);
-  s.inputs = {"src", "src_key_padding_mask"};
-  s.outputs = {"output", "attention"};
+  s.inputs = {"src", "src_key_padding_mask", "global_attention_mask"};
+  s.outputs = {"output", "attention", "global_attention"};
   return s;
 }
 
 TransformerEncoderLayer::TransformerEncoderLayer(sdk::LayerInit& init)
     : c_(LayerConfig::read(init.options())),
       causal_(init.options().get_bool("causal")),
-      core_(init, c_, {""}, "") {}
+      core_(init, c_, {""}, "", EncoderAttentionConfig::read(init.options(), c_, causal_)) {}
 
 void TransformerEncoderLayer::forward(sdk::ForwardContext& ctx) const { run_encoder(ctx, c_, causal_, core_, false); }
 
@@ -262,17 +293,18 @@ sdk::LayerSpec TransformerEncoder::spec() {
   s.type = "transformer_encoder";
   s.description =
       "torch.nn.TransformerEncoder (inference): num_layers encoder layers with weights under layers.{i}. and the "
-      "final norm norm.weight/norm.bias when present; 'attention' is [num_layers, N, nhead, T, T]";
+      "final norm norm.weight/norm.bias when present; 'attention' is [num_layers, N, nhead, T, T] (full attention)";
   s.options = encoder_options(true);
-  s.inputs = {"src", "src_key_padding_mask"};
-  s.outputs = {"output", "attention"};
+  s.inputs = {"src", "src_key_padding_mask", "global_attention_mask"};
+  s.outputs = {"output", "attention", "global_attention"};
   return s;
 }
 
 TransformerEncoder::TransformerEncoder(sdk::LayerInit& init)
     : c_(LayerConfig::read(init.options())),
       causal_(init.options().get_bool("causal")),
-      core_(init, c_, layer_prefixes("", attention::int_at_least(init.options(), "num_layers", 1)), "norm.") {}
+      core_(init, c_, layer_prefixes("", attention::int_at_least(init.options(), "num_layers", 1)), "norm.",
+            EncoderAttentionConfig::read(init.options(), c_, causal_)) {}
 
 void TransformerEncoder::forward(sdk::ForwardContext& ctx) const { run_encoder(ctx, c_, causal_, core_, true); }
 

@@ -18,15 +18,20 @@ namespace loom::transformer {
 class EncoderCore {
  public:
   EncoderCore(const sdk::LayerInit& init, const LayerConfig& c, const std::vector<std::string>& prefixes,
-              const std::string& norm_prefix);
+              const std::string& norm_prefix, const EncoderAttentionConfig& a = {});
   // src [N, T, E] any strides -> dst [N, T, E] any strides. attention (when
-  // given) is [layers, N, H, T, T].
+  // given) is [layers, N, H, T, columns] (EncoderAttentionConfig::
+  // attention_columns); tokens (longformer) are read from the masks by the
+  // caller; global_attention (longformer, when given) is [layers, N, H, G, T].
   void run(const sdk::Ops& ops, const View& src, const View* src_kpm, bool causal, const View& dst,
-           const View* attention) const;
+           const View* attention, const attention::LongformerTokens* tokens = nullptr,
+           const View* global_attention = nullptr) const;
   size_t num_layers() const { return blocks_.size(); }
+  const EncoderAttentionConfig& attention_config() const { return a_; }
 
  private:
   LayerConfig c_;
+  EncoderAttentionConfig a_;
   std::vector<EncoderBlock> blocks_;
   std::optional<Norm> norm_;
 };

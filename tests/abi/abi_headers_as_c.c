@@ -12,7 +12,8 @@ int main(void) {
            FIRST(loom_rnn_desc) && FIRST(loom_rnn_io) && FIRST(loom_backend_vtable) && FIRST(loom_backend_info) &&
            FIRST(loom_backend_factory) && FIRST(loom_runtime) && FIRST(loom_layer_create_args) &&
            FIRST(loom_forward_io) && FIRST(loom_layer_vtable) && FIRST(loom_layer_factory) && FIRST(loom_token) &&
-           FIRST(loom_tokenizer_vtable) && FIRST(loom_tokenizer_factory) && FIRST(loom_host_api) &&
+           FIRST(loom_tokenizer_vtable) && FIRST(loom_tokenizer_factory) && FIRST(loom_token_sink) &&
+           FIRST(loom_text_sink) && FIRST(loom_encode_args) && FIRST(loom_tokenizer_create_args) && FIRST(loom_host_api) &&
            FIRST(loom_plugin_descriptor);
   /* abi_major must stay where every version of the host looks for it. */
   ok = ok && offsetof(loom_plugin_descriptor, abi_major) == sizeof(uint32_t);

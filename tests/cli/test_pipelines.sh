@@ -44,6 +44,61 @@ for e in recurrent_encoder attention classifier; do
   check "$e validate: ok" has "$out" ": ok: "
 done
 
+# The long-sequence attention examples (encoder layers with attention: linformer / longformer) against PyTorch.
+for e in linformer longformer; do
+  named=(--log-level=warn)
+  [ -f "$ex/$e/globals.npy" ] && named=(--input "globals=$ex/$e/globals.npy")
+  for b in onednn reference; do
+    run run "$ex/$e/pipeline.yaml" --input "$ex/$e/input.npy" "${named[@]}" --backend "$b" -q --compare "$ex/$e/expected.npy" \
+        --tolerance 1e-5
+    check "$e on $b: exits 0" [ "$rc" -eq 0 ]
+  done
+  run validate "$ex/$e/pipeline.yaml"
+  check "$e validate: ok" has "$out" ": ok: "
+done
+
+# Text in: the text classifier (wordpiece -> embedding -> transformer encoder
+# layer -> mean pooling -> classifier) against PyTorch + Hugging Face tokenizers.
+tc="$ex/text_classifier"
+for b in onednn reference; do
+  for bs in 1 3 0; do
+    run run "$tc/pipeline.yaml" --input "$tc/input.txt" --backend "$b" --batch-size "$bs" -q \
+        --compare "$tc/expected.npy" --tolerance 1e-5
+    check "text classifier on $b, batch size $bs: matches PyTorch" [ "$rc" -eq 0 ]
+  done
+done
+run run "$tc/pipeline.yaml" --input "$tc/input.txt" --batch-size 3 --output "$tmp/text.jsonl"
+check "text run: exits 0" [ "$rc" -eq 0 ]
+check "text run: summary counts tokens" has "$err" "8 examples, 65 tokens"
+check "text JSONL: input order and text kept" has "$(sed -n 4p "$tmp/text.jsonl")" '"index":3,"text":"THE LECTURE WAS VERY BORING.","label_id":0,"label":"negative"'
+check "text JSONL: one row per line" [ "$(wc -l <"$tmp/text.jsonl")" -eq 8 ]
+run run "$tc/pipeline.yaml" --text "The movie was great." --text "the food was awful" -q --output "$tmp/two.jsonl"
+check "--text twice: two rows" [ "$(wc -l <"$tmp/two.jsonl")" -eq 2 ]
+check "--text: labels" has "$(cat "$tmp/two.jsonl")" '"index":1,"text":"the food was awful","label_id":0'
+"$loom" run "$tc/pipeline.yaml" --input - -q --output "$tmp/stdin.jsonl" <"$tc/input.txt" >/dev/null 2>&1
+check "text on stdin: same rows as the file" cmp -s "$tmp/stdin.jsonl" "$tmp/text.jsonl"
+run run "$tc/pipeline.yaml" --input "$tc/input.txt" -q --output-dir "$tmp/text_outputs"
+check "per-token outputs padded into one .npy" [ -f "$tmp/text_outputs/encoder.output.npy" ]
+# The same pipeline inline: --tokenizer and --layer stages.
+run run --tokenizer "wordpiece:vocab=$tc/vocab.txt,lowercase=true" -w "$tc/weights.safetensors" \
+    --layer embedding:name=embed,prefix=embed.,num_embeddings=119,embedding_dim=32 \
+    --layer transformer_encoder_layer:name=encoder,prefix=encoder.,d_model=32,nhead=4,dim_feedforward=64,batch_first=true,in.src_key_padding_mask=padding_mask \
+    --layer pooling:name=pool,mode=mean,in.mask=mask \
+    --layer "classifier:name=head,prefix=head.,in_features=32,num_classes=2,labels=negative|positive" \
+    --input "$tc/input.txt" -q --compare "$tc/expected.npy" --tolerance 1e-5
+check "text classifier inline == PyTorch" [ "$rc" -eq 0 ]
+run run "$tc/pipeline.yaml" --print-spec
+printf '%s\n' "$out" >"$tmp/text_spec.yaml"
+check "--print-spec keeps the tokenizer" has "$out" "type: wordpiece"
+run run "$tmp/text_spec.yaml" --input "$tc/input.txt" -q --compare "$tc/expected.npy" --tolerance 1e-5
+check "--print-spec of a text pipeline round-trips" [ "$rc" -eq 0 ]
+run run --tokenizer "wordpiece:vocab=$tc/vocab.txt,max_length=4" --layer embedding:num_embeddings=119,embedding_dim=32,prefix=embed. \
+    -w "$tc/weights.safetensors" --text "the movie was absolutely brilliant" -q --output "$tmp/trunc.npy"
+check "max_length truncates" [ "$rc" -eq 0 ]
+check "max_length: 4 tokens" has "$("$loom" inspect "$tmp/trunc.npy" 2>&1)" "[1, 4, 32]"
+run validate "$tc/pipeline.yaml"
+check "text classifier validate: ok" has "$out" ": ok: "
+
 # The heads' pooling modes with and without the padding mask, and l2_normalize, on every CPU backend.
 hf="$src/tests/fixtures/heads"
 for b in onednn reference; do
@@ -130,8 +185,17 @@ err_case "text without tokenizer" 1 "text input needs a tokenizer stage" \
 printf 'hello\n' >"$tmp/in.txt"
 err_case "text file without tokenizer" 1 "text input needs a tokenizer stage" \
   run "$ex/recurrent_encoder/pipeline.yaml" -i "$tmp/in.txt"
-err_case "no tokenizer plugin" 1 "no tokenizer plugin provides 'wordpiece'" \
-  run --tokenizer wordpiece:vocab=v.txt --layer embedding:num_embeddings=20,embedding_dim=8 -w "$w" --text "hi"
+err_case "unknown tokenizer type" 1 "no tokenizer plugin provides type 'wordpeice'; did you mean 'wordpiece'?" \
+  run --tokenizer wordpeice:vocab=v.txt --layer embedding:num_embeddings=20,embedding_dim=8 -w "$w" --text "hi"
+err_case "unknown tokenizer option" 1 "did you mean 'lowercase'" \
+  run --tokenizer "wordpiece:vocab=$ex/text_classifier/vocab.txt,lowercse=true" --layer embedding:num_embeddings=20,embedding_dim=8 -w "$w" --text "hi"
+err_case "missing vocab file" 1 "$tmp/none.txt" \
+  run --tokenizer "wordpiece:vocab=$tmp/none.txt" --layer embedding:num_embeddings=20,embedding_dim=8 -w "$w" --text "hi"
+err_case "text and tensors mixed" 1 "either text or .npy inputs" \
+  run "$ex/text_classifier/pipeline.yaml" --text "hi" -i "$x"
+err_case "text for a pipeline reading other inputs" 1 "which text does not provide" \
+  run --tokenizer "wordpiece:vocab=$ex/text_classifier/vocab.txt" --layer embedding:num_embeddings=119,embedding_dim=32,prefix=embed.,in.input=tokens \
+  -w "$ex/text_classifier/weights.safetensors" --text "hi"
 err_case "tolerance exceeded" 1 "exceeds --tolerance" \
   run --layer l2_normalize -i "$ex/attention/input.npy" --compare "$ex/attention/input.npy"
 err_case "spec and --layer" 2 "not both" run "$ex/attention/pipeline.yaml" --layer relu -i "$x"

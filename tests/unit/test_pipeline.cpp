@@ -128,10 +128,36 @@ TEST_CASE("pipeline: builds through the plugins, checks wiring, runs the example
   bad.layers[0].type = "embeding";
   CHECK(error_of([&] { Pipeline p(pm, bad, "reference"); }).find("did you mean 'embedding'?") != std::string::npos);
   bad = spec;
-  bad.tokenizer = "wordpiece:vocab=v.txt";
-  CHECK(error_of([&] { Pipeline p(pm, bad, "reference"); }).find("no tokenizer plugin provides 'wordpiece'") !=
-        std::string::npos);
+  bad.tokenizer = parse_inline_tokenizer("wordpeice:vocab=v.txt");
+  CHECK(error_of([&] { Pipeline p(pm, bad, "reference"); }).find("did you mean 'wordpiece'?") != std::string::npos);
   bad = spec;
   bad.layers[1].name = "embed";
   CHECK(error_of([&] { Pipeline p(pm, bad, "reference"); }).find("two stages are named 'embed'") != std::string::npos);
+}
+
+TEST_CASE("pipeline spec: tokenizer as a string or a mapping, max_length, YAML round trip") {
+  const std::filesystem::path base = "/specs";
+  PipelineSpec a = parse_pipeline_yaml("tokenizer: wordpiece:vocab=v.txt,lowercase=true,max_length=16\n"
+                                       "layers: [{type: relu}]\n",
+                                       "a.yaml", base);
+  CHECK(a.tokenizer.type == "wordpiece");
+  CHECK(a.tokenizer.options == OptionMap{{"vocab", "v.txt"}, {"lowercase", "true"}});
+  CHECK(a.tokenizer.max_length == 16);
+  PipelineSpec b = parse_pipeline_yaml("tokenizer: {type: wordpiece, vocab: v.txt, lowercase: true, max_length: 16}\n"
+                                       "layers: [{type: relu}]\n",
+                                       "b.yaml", base);
+  CHECK(b.tokenizer.type == a.tokenizer.type);
+  CHECK(b.tokenizer.options == a.tokenizer.options);
+  CHECK(b.tokenizer.max_length == 16);
+  PipelineSpec back = parse_pipeline_yaml(pipeline_to_yaml(b), "back.yaml", base);
+  CHECK(back.tokenizer.type == "wordpiece");
+  CHECK(back.tokenizer.options == b.tokenizer.options);
+  CHECK(back.tokenizer.max_length == 16);
+
+  CHECK(error_of([&] { parse_pipeline_yaml("tokenizer: {vocab: v.txt}\nlayers: [{type: relu}]\n", "c.yaml", base); })
+            .find("c.yaml: line 1: tokenizer has no 'type'") != std::string::npos);
+  CHECK(error_of([&] {
+          parse_pipeline_yaml("tokenizer: {type: wordpiece, max_length: -2}\nlayers: [{type: relu}]\n", "d.yaml", base);
+        }).find("max_length must be a non-negative integer, got '-2'") != std::string::npos);
+  CHECK(error_of([&] { parse_inline_tokenizer("wordpiece:vocab"); }).find("wordpiece:vocab") != std::string::npos);
 }

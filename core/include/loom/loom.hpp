@@ -10,4 +10,5 @@
 #include "loom/plugin_manager.hpp"
 #include "loom/safetensors.hpp"
 #include "loom/tensor.hpp"
+#include "loom/tokenizer.hpp"
 #include "loom/version.hpp"

@@ -13,6 +13,7 @@
 #include "loom/layer.hpp"
 #include "loom/plugin_manager.hpp"
 #include "loom/safetensors.hpp"
+#include "loom/tokenizer.hpp"
 
 namespace loom {
 
@@ -28,10 +29,18 @@ struct StageSpec {
   std::map<std::string, std::string> inputs;
 };
 
+// The text front end: a tokenizer plugin type and its options.
+struct TokenizerSpec {
+  std::string type;       // empty: the pipeline reads tensors only
+  OptionMap options;      // the tokenizer's own options, as written (paths relative to the spec's folder)
+  size_t max_length = 0;  // text examples are truncated to this many tokens (0: no limit)
+  bool empty() const { return type.empty(); }
+};
+
 struct PipelineSpec {
   std::string backend = "auto";
-  int threads = 0;        // 0: the backend's default
-  std::string tokenizer;  // "TYPE[:k=v,...]"; empty: tensor input only
+  int threads = 0;  // 0: the backend's default
+  TokenizerSpec tokenizer;
   std::vector<std::filesystem::path> weights;  // resolved against base_dir when relative
   std::vector<StageSpec> layers;
   std::filesystem::path base_dir;  // the spec's folder ("" for inline specs)
@@ -49,6 +58,10 @@ LOOM_API std::string pipeline_to_yaml(const PipelineSpec& spec);
 // Inline grammar: "TYPE[:KEY=VALUE[,KEY=VALUE...]]"; reserved keys name=,
 // prefix= and in.INPUT=SOURCE. Throws InvalidArgument naming the text.
 LOOM_API StageSpec parse_inline_stage(const std::string& text);
+
+// Inline tokenizer grammar, as --tokenizer: "TYPE[:KEY=VALUE,...]"; the key
+// max_length is the pipeline's (truncation), every other key the tokenizer's.
+LOOM_API TokenizerSpec parse_inline_tokenizer(const std::string& text);
 
 // Levenshtein distance, and the closest candidate within a small distance ("" if none).
 LOOM_API size_t edit_distance(const std::string& a, const std::string& b);
@@ -68,6 +81,15 @@ class LOOM_API Pipeline {
   size_t num_stages() const { return stages_.size(); }
   // Pipeline inputs the stages read ("input" first when stage 0 reads it).
   const std::vector<std::string>& input_names() const { return inputs_; }
+
+  // The spec's tokenizer; nullptr when the pipeline reads tensors only.
+  const Tokenizer* tokenizer() const { return tokenizer_.get(); }
+  // Text examples -> the pipeline inputs its stages read, padded to the
+  // longest example: "input" (ids, i64 [N, T]), "mask" (f32 [N, T], 1 token,
+  // 0 padding), "padding_mask" (bool [N, T], true = padding: torch's
+  // key_padding_mask), "lengths" (i64 [N]) and "type_ids" (i64 [N, T]).
+  // Throws when a stage reads another input, or there is no tokenizer.
+  TensorMap encode_text(const std::vector<std::string>& texts, BatchEncoding* encoding = nullptr) const;
   // "STAGE:OUTPUT" of the final output (the last stage's first output).
   std::string final_output() const;
 
@@ -81,6 +103,8 @@ class LOOM_API Pipeline {
   WeightFiles weights_;
   std::vector<std::unique_ptr<Stage>> stages_;
   std::vector<std::string> inputs_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  size_t max_length_ = 0;
 };
 
 }  // namespace loom

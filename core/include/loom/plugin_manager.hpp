@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,24 @@ struct OptionInfo {
   bool required = false;
 };
 
+// A tensor of a layer example (loom_example_tensor): random values of this
+// dtype (a loom_dtype, as declared) and shape, in [low, high].
+struct ExampleTensor {
+  std::string name;
+  int32_t dtype = LOOM_DTYPE_F32;
+  Shape shape;
+  double low = -1.0, high = 1.0;
+};
+
+// A layer factory's declared sample use (loom_layer_example), run by check-plugin.
+struct LayerExample {
+  std::string description;
+  OptionMap options;
+  std::vector<ExampleTensor> weights, inputs;
+  bool want_attention = false;
+  bool expect_error = false;  // the inputs are invalid on purpose: forward must fail
+};
+
 struct FactoryInfo {
   std::string kind;     // "backend", "layer", "tokenizer"
   std::string type;     // layer/tokenizer type, or backend name
@@ -33,6 +52,7 @@ struct FactoryInfo {
   std::vector<OptionInfo> options;
   std::vector<std::string> inputs, outputs;
   std::string plugin;  // the plugin that provides it
+  std::vector<LayerExample> examples;  // layers: declared sample uses
 };
 
 struct PluginInfo {
@@ -70,6 +90,9 @@ class LOOM_API PluginManager {
   const FactoryInfo* find_backend_info(const std::string& name) const;
   // The layer factories of a type, best first, for any backend.
   std::vector<const FactoryInfo*> layer_factories(const std::string& type) const;
+  // The factories create_layer tries for `type` on `backend` (its own and
+  // "any" ones), in order; the first whose supports() accepts the options wins.
+  std::vector<const FactoryInfo*> layer_candidates(const std::string& type, const std::string& backend) const;
 
   // Makes a backend; "auto" picks the available backend with the highest
   // priority (a GPU when present). Throws NotFound/Unsupported with the reason.
@@ -84,14 +107,39 @@ class LOOM_API PluginManager {
                                       const OptionMap& options, const WeightSource* weights,
                                       const std::string& name = "", const std::string& prefix = "");
 
+  // Makes a layer from one given factory (an entry of layer_factories()),
+  // without resolution: for check-plugin. Throws Unsupported when the factory
+  // does not serve this backend or its supports() declines.
+  std::unique_ptr<Layer> create_layer_from(const FactoryInfo& factory, const std::shared_ptr<Backend>& backend,
+                                           const OptionMap& options, const WeightSource* weights,
+                                           const std::string& name = "", const std::string& prefix = "");
+
   // Validates and completes options against a declaration (exposed for `loom validate`).
   static OptionMap resolve_options(const FactoryInfo& factory, const OptionMap& options, const std::string& where);
+  // Makes relative LOOM_OPTION_PATH values ("path" options) relative to base_dir
+  // (a spec's folder); absolute ones and an empty base_dir leave them as written.
+  static void resolve_paths(const FactoryInfo& factory, OptionMap& options, const std::filesystem::path& base_dir);
+
+  std::vector<std::string> tokenizer_types() const;
+  // The tokenizer factory of a type (highest priority, then plugin name) and
+  // the library it lives in; nullopt when no plugin provides the type.
+  // loom::Tokenizer (tokenizer.hpp) is the way to use it.
+  struct TokenizerFactory {
+    std::shared_ptr<PluginLibrary> library;
+    const loom_tokenizer_factory* factory = nullptr;
+    FactoryInfo info;
+  };
+  std::optional<TokenizerFactory> find_tokenizer(const std::string& type) const;
 
  private:
   struct Entry;
   void register_plugin(std::shared_ptr<PluginLibrary> lib, const loom_plugin_descriptor* desc,
                        const std::filesystem::path& file);
   void skip(const std::filesystem::path& file, const std::string& reason);
+  // One factory's attempt: nullptr (and `refusal`) when its supports() declines.
+  std::unique_ptr<Layer> make_layer(const Entry& e, const std::shared_ptr<Backend>& backend, const OptionMap& resolved,
+                                    const WeightSource* weights, const std::string& display, const std::string& prefix,
+                                    const std::string& where, std::string& refusal);
 
   mutable std::mutex mutex_;
   std::vector<PluginInfo> plugins_;

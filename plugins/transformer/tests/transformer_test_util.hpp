@@ -37,7 +37,9 @@ struct Fixture {
   static Fixture load(const std::string& name) {
     Fixture f;
     f.name = name;
-    f.file = SafetensorsFile::open(test::fixture("transformer/" + name + ".safetensors"));
+    // A bare name is in tests/fixtures/transformer; "area/name" in tests/fixtures/area.
+    const std::string path = name.find('/') == std::string::npos ? "transformer/" + name : name;
+    f.file = SafetensorsFile::open(test::fixture(path + ".safetensors"));
     const auto meta = nlohmann::json::parse(f.file->metadata().at("case"));
     f.type = meta.at("type").get<std::string>();
     for (const auto& [k, v] : meta.at("options").items()) f.options[k] = v.get<std::string>();

@@ -66,6 +66,38 @@ typedef struct loom_layer_vtable {
   /* Backward passes will be appended here. */
 } loom_layer_vtable;
 
+/* A tensor in a layer example: its name, dtype, shape, and the range its
+ * random values are drawn from: floating dtypes uniform in [low, high),
+ * integer dtypes integers in [low, high], BOOL/U8 masks 0 or 1. */
+typedef struct loom_example_tensor {
+  uint32_t struct_size;
+  const char* name;
+  int32_t dtype; /* loom_dtype */
+  int32_t ndim;
+  int64_t shape[LOOM_MAX_DIMS];
+  double low;
+  double high;
+} loom_example_tensor;
+
+/* One sample use of a layer factory, which conformance checks (`loom
+ * check-plugin`) run on every backend with random data: the options, the
+ * weights create() reads and the inputs forward() takes. The arrays are
+ * static (they live as long as the factory). */
+typedef struct loom_layer_example {
+  uint32_t struct_size;
+  const char* description;
+  const loom_option* options; /* required options, and any others worth covering */
+  uint32_t num_options;
+  const loom_example_tensor* weights;
+  uint32_t num_weights;
+  const loom_example_tensor* inputs; /* names among the factory's inputs */
+  uint32_t num_inputs;
+  int32_t want_attention;
+  /* Nonzero: the inputs are invalid on purpose (a wrong last dim, an id out of
+   * range); forward() must fail with a status and a message, never crash. */
+  int32_t expect_error;
+} loom_layer_example;
+
 typedef struct loom_layer_factory {
   uint32_t struct_size;
   const char* type;    /* "linear" */
@@ -83,6 +115,11 @@ typedef struct loom_layer_factory {
                           loom_error* reason);
   loom_status (*create)(const loom_layer_create_args* args, loom_layer** out, const loom_layer_vtable** vtable,
                         loom_error* err);
+  /* Sample uses for conformance checks; optional (NULL, 0). The host reads
+   * them only when struct_size covers them (LOOM_HAS_FIELD). */
+  const loom_layer_example* examples;
+  uint32_t num_examples;
+  /* Fields appended later go here. */
 } loom_layer_factory;
 
 #ifdef __cplusplus

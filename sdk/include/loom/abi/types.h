@@ -87,7 +87,9 @@ typedef enum loom_option_type {
   LOOM_OPTION_FLOAT = 1,
   LOOM_OPTION_BOOL = 2,
   LOOM_OPTION_STRING = 3,
-  LOOM_OPTION_ENUM = 4 /* one of `choices`, separated by '|' */
+  LOOM_OPTION_ENUM = 4, /* one of `choices`, separated by '|' */
+  LOOM_OPTION_PATH = 5  /* a file name; the host resolves a relative one against the
+                           pipeline spec's folder before the plugin sees it */
 } loom_option_type;
 
 /* What a factory declares about one option. The host rejects unknown options

@@ -1,6 +1,6 @@
 // Writing a layer: derive from loom::sdk::Layer and list the class in
 // LOOM_PLUGIN(...) with LOOM_LAYER(Class). The class provides:
-//   static LayerSpec spec();                                   // type, options, inputs, outputs
+//   static LayerSpec spec();                                   // type, options, inputs, outputs, examples
 //   explicit Class(LayerInit& init);                           // read options, upload weights
 //   void forward(ForwardContext& ctx) const override;          // thread-safe: no mutation
 // and optionally
@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "loom/abi/layer.h"
@@ -20,6 +21,29 @@
 
 namespace loom::sdk {
 
+// A tensor in a LayerExample: random values of this dtype and shape, floats
+// uniform in [low, high), integers in [low, high], bool/u8 masks 0 or 1.
+struct ExampleTensor {
+  std::string name;
+  int32_t dtype = LOOM_DTYPE_F32;
+  Shape shape;
+  double low = -1.0;
+  double high = 1.0;
+};
+
+// A sample use of the layer that `loom check-plugin` runs on every backend:
+// options (the required ones at least), the weights the constructor reads,
+// and the inputs forward() takes. With expect_error, the inputs are invalid
+// on purpose and forward() must fail cleanly.
+struct LayerExample {
+  std::string description;
+  std::vector<std::pair<std::string, std::string>> options;
+  std::vector<ExampleTensor> weights;
+  std::vector<ExampleTensor> inputs;
+  bool want_attention = false;
+  bool expect_error = false;
+};
+
 struct LayerSpec {
   std::string type;
   std::string backend = LOOM_BACKEND_ANY;
@@ -28,6 +52,7 @@ struct LayerSpec {
   std::vector<OptionSpec> options;
   std::vector<std::string> inputs{"input"};
   std::vector<std::string> outputs{"output"};
+  std::vector<LayerExample> examples;
 };
 
 // What a layer's constructor gets: options, weights and the runtime.
@@ -136,6 +161,50 @@ struct OptionTable {
   }
 };
 
+// Keeps a spec's examples alive as the C structs that point into them.
+struct ExampleTable {
+  std::vector<LayerExample> specs;
+  std::deque<std::vector<loom_option>> options;
+  std::deque<std::vector<loom_example_tensor>> tensors;
+  std::vector<loom_layer_example> examples;
+
+  const loom_example_tensor* add_tensors(const std::vector<ExampleTensor>& in) {
+    std::vector<loom_example_tensor>& out = tensors.emplace_back();
+    for (const auto& t : in) {
+      if (t.shape.size() > LOOM_MAX_DIMS) throw invalid_argument("example tensor '" + t.name + "' has too many dims");
+      loom_example_tensor c{};
+      c.struct_size = sizeof(c);
+      c.name = t.name.c_str();
+      c.dtype = t.dtype;
+      c.ndim = static_cast<int32_t>(t.shape.size());
+      for (size_t i = 0; i < t.shape.size(); ++i) c.shape[i] = t.shape[i];
+      c.low = t.low;
+      c.high = t.high;
+      out.push_back(c);
+    }
+    return out.data();
+  }
+  void build(std::vector<LayerExample> s) {
+    specs = std::move(s);
+    for (const auto& e : specs) {
+      std::vector<loom_option>& opts = options.emplace_back();
+      for (const auto& [k, v] : e.options) opts.push_back({sizeof(loom_option), k.c_str(), v.c_str()});
+      loom_layer_example c{};
+      c.struct_size = sizeof(c);
+      c.description = e.description.c_str();
+      c.options = opts.data();
+      c.num_options = static_cast<uint32_t>(opts.size());
+      c.weights = add_tensors(e.weights);
+      c.num_weights = static_cast<uint32_t>(e.weights.size());
+      c.inputs = add_tensors(e.inputs);
+      c.num_inputs = static_cast<uint32_t>(e.inputs.size());
+      c.want_attention = e.want_attention ? 1 : 0;
+      c.expect_error = e.expect_error ? 1 : 0;
+      examples.push_back(c);
+    }
+  }
+};
+
 inline std::vector<const char*> c_strings(const std::vector<std::string>& v) {
   std::vector<const char*> out;
   for (const auto& s : v) out.push_back(s.c_str());
@@ -153,11 +222,13 @@ template <class L>
 struct LayerFactoryHolder {
   LayerSpec spec = L::spec();
   OptionTable options;
+  ExampleTable examples;
   std::vector<const char*> inputs, outputs;
   loom_layer_factory factory{};
 
   LayerFactoryHolder() {
     options.build(spec.options);
+    examples.build(spec.examples);
     inputs = c_strings(spec.inputs);
     outputs = c_strings(spec.outputs);
     factory.struct_size = sizeof(factory);
@@ -171,6 +242,8 @@ struct LayerFactoryHolder {
     factory.num_inputs = static_cast<uint32_t>(inputs.size());
     factory.outputs = outputs.data();
     factory.num_outputs = static_cast<uint32_t>(outputs.size());
+    factory.examples = examples.examples.empty() ? nullptr : examples.examples.data();
+    factory.num_examples = static_cast<uint32_t>(examples.examples.size());
     factory.supports = [](const loom_option* o, uint32_t n, const loom_backend_info* b, loom_error* reason) {
       return guard(reason, [&] {
         if constexpr (has_supports<L>::value) {

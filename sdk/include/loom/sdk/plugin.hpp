@@ -2,6 +2,7 @@
 //
 //   LOOM_PLUGIN("basic-layers", "0.1.0", "Loom project",
 //               LOOM_LAYER(Linear), LOOM_LAYER(Embedding), LOOM_BACKEND(MyBackend))
+// (tokenizers: LOOM_TOKENIZER(MyTokenizer), see loom/sdk/tokenizer.hpp)
 //
 // The descriptor is built on first call of loom_plugin_entry (no static-init
 // registration across libraries).
@@ -16,6 +17,7 @@
 #include "loom/sdk/backend.hpp"
 #include "loom/sdk/error.hpp"
 #include "loom/sdk/layer.hpp"
+#include "loom/sdk/tokenizer.hpp"
 
 #define LOOM_SDK_STRINGIFY2(x) #x
 #define LOOM_SDK_STRINGIFY(x) LOOM_SDK_STRINGIFY2(x)
@@ -118,6 +120,7 @@ struct DescriptorHolder {
 
 #define LOOM_LAYER(Class) ::loom::sdk::FactoryRef{nullptr, ::loom::sdk::layer_factory<Class>(), nullptr}
 #define LOOM_BACKEND(Class) ::loom::sdk::FactoryRef{::loom::sdk::backend_factory<Class>(), nullptr, nullptr}
+#define LOOM_TOKENIZER(Class) ::loom::sdk::FactoryRef{nullptr, nullptr, ::loom::sdk::tokenizer_factory<Class>()}
 
 #define LOOM_PLUGIN(NAME, VERSION, VENDOR, ...)                                                        \
   extern "C" LOOM_ABI_EXPORT const loom_plugin_descriptor* loom_plugin_entry(void) noexcept {        \
