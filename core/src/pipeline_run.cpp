@@ -85,7 +85,10 @@ Pipeline::Pipeline(PluginManager& plugins, const PipelineSpec& spec, const std::
     const StageSpec& s = spec.layers[i];
     auto stage = std::make_unique<Stage>();
     stage->name = s.name;
-    stage->layer = plugins.create_layer(s.type, backend_, s.options, spec.weights.empty() ? nullptr : &weights_,
+    // File options (LOOM_OPTION_PATH) are relative to the spec's folder, as the weights are.
+    OptionMap options = s.options;
+    for (const FactoryInfo* f : plugins.layer_factories(s.type)) PluginManager::resolve_paths(*f, options, spec.base_dir);
+    stage->layer = plugins.create_layer(s.type, backend_, options, spec.weights.empty() ? nullptr : &weights_,
                                         s.name, s.prefix);
     const auto& ins = stage->layer->input_names();
     for (const auto& [in, src] : s.inputs) {
