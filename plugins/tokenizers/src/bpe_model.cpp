@@ -67,12 +67,12 @@ BpeModel::BpeModel(std::unordered_map<std::string, int64_t> vocab,
     merges_[pair_key(static_cast<uint32_t>(ia->second), static_cast<uint32_t>(ib->second))] = {
         static_cast<uint32_t>(rank), static_cast<uint32_t>(im->second)};
   }
-  ascii_ids_.assign(kTableChars, -1);
+  char_ids_.assign(kTableChars, -1);
   for (const auto& [token, id] : vocab_) {
     size_t len = 0;
     if (token.empty()) continue;
     const char32_t c = decode_utf8(token, 0, len);
-    if (len == token.size() && c < kTableChars && c != kReplacementChar) ascii_ids_[c] = static_cast<int32_t>(id);
+    if (len == token.size() && c < kTableChars && c != kReplacementChar) char_ids_[c] = static_cast<int32_t>(id);
   }
   byte_ids_.assign(256, -1);
   for (unsigned b = 0; b < 256; ++b) {
@@ -167,7 +167,7 @@ void BpeModel::merge_word(std::string_view word, std::vector<BpePiece>& out) con
     const bool is_first = i == 0, is_last = i + len == word.size();
     int64_t id = -1;
     if (c < kTableChars && (is_first || prefix.empty()) && (!is_last || suffix.empty())) {
-      id = ascii_ids_[c];
+      id = char_ids_[c];
     } else {
       key.clear();
       if (!is_first) key += prefix;

@@ -65,7 +65,7 @@ class BpeModel {
   std::unordered_map<std::string, int64_t> vocab_;
   std::unordered_map<int64_t, std::string> vocab_r_;
   std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> merges_;  // (left << 32 | right) -> (rank, new id)
-  std::vector<int32_t> ascii_ids_;  // id of each single-byte token (no prefix/suffix), -1 if absent
+  std::vector<int32_t> char_ids_;  // id of the one-character token of each code point < U+0800, -1 if absent
   std::vector<int32_t> byte_ids_;   // id of "<0xXX>" for each byte, -1 if absent
   BpeOptions options_;
   std::optional<uint32_t> unk_id_;

@@ -21,6 +21,5 @@ inline char32_t decode_utf8(std::string_view s, size_t i, size_t& len) {
 }
 
 inline void append_utf8(std::string& out, char32_t c) { unicode::append_utf8(out, c); }
-inline size_t count_chars(std::string_view s) { return unicode::count_chars(s); }
 
 }  // namespace loom::tokenizers
