@@ -5,8 +5,9 @@
 //
 // How to run (plugins are found next to libloom-core):
 //
-//   build/bin/bench_long_attention --threads 2 --rounds 9 --results long.json
-//   python3 bench/plot_long_attention.py docs/long_attention.svg long.json
+//   build/bin/bench_long_attention --threads 2 --rounds 9 --measure-peak --results long.json
+//   build/bin/bench_long_attention --memory-only --results mem.json   # memory alone
+//   python3 bench/plot_long_attention.py docs/long_attention.svg long.json [mem.json]
 //
 // Case: x [1, n, 512] fp32 (batch 1), 8 heads of 64, one backend (--backend,
 // default onednn) with --threads threads, random weights (the layers' own
@@ -29,9 +30,9 @@
 //                   when comparing layers with the same four projections
 // "x full" is time(full) / time(variant), measured side by side.
 //
-// Peak memory (--memory, on by default): every (variant, n) runs once more in
-// a child process of its own (this executable re-run with --child), which
-// builds the layer, runs one forward pass and reports
+// Peak memory (on by default; --no-memory skips it): every (variant, n) runs
+// once more in a child process of its own (this executable re-run with
+// --child), which builds the layer, runs two forward passes and reports
 //   max RSS         the child's peak resident set (getrusage): process,
 //                   plugins, weights, input and two passes
 //   pass RSS        the peak resident set during a second forward pass (the
@@ -80,6 +81,7 @@ constexpr const char* kHelp =
     "  --ks LIST            Linformer k values (default 128,256)\n"
     "  --window W           Longformer attention_window (default 512)\n"
     "  --lf-block C         Longformer block_size (queries per chunk; default: the layer's)\n"
+    "  --lin-block B        Linformer block_size (queries per attention block; default: the layer's)\n"
     "  --backend NAME       backend (default onednn)\n"
     "  --no-memory          skip the peak-memory child processes\n"
     "  --memory-only        skip the timing (memory is not disturbed by other work on the machine)\n"
@@ -90,7 +92,8 @@ constexpr const char* kHelp =
 
 struct Config {
   int64_t e = 512, h = 8, w = 512;
-  int64_t lf_block = 0;  // 0: the layer's default
+  int64_t lf_block = 0;   // 0: the layer's default
+  int64_t lin_block = 0;  // 0: the layer's default
   std::vector<int64_t> seqs{1024, 2048, 4096, 8192, 16384};
   std::vector<int64_t> ks{128, 256};
   std::string backend = "onednn";
@@ -191,6 +194,7 @@ Variant make_variant(const Config& c, const std::string& key, int64_t n) {
     v.type = "linformer_self_attention";
     v.options = {{"dim", std::to_string(e)}, {"seq_len", std::to_string(n)}, {"k", std::to_string(k)},
                  {"heads", std::to_string(h)}, {"sharing", "headwise"}};
+    if (c.lin_block > 0) v.options["block_size"] = std::to_string(c.lin_block);
     add("to_q.weight", {e, e}, ws);
     add("to_k.weight", {e, e}, ws);
     add("to_v.weight", {e, e}, ws);
@@ -316,6 +320,7 @@ MemoryFigure measure_memory(const Config& c, const std::string& key, int64_t n) 
                                    "--memory-limit-gb", std::to_string(c.memory_limit_gb)};
   for (const auto& d : c.plugin_dirs) args.insert(args.end(), {"--plugin-dir", d.string()});
   if (c.lf_block > 0) args.insert(args.end(), {"--lf-block", std::to_string(c.lf_block)});
+  if (c.lin_block > 0) args.insert(args.end(), {"--lin-block", std::to_string(c.lin_block)});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -490,6 +495,7 @@ int main(int argc, char** argv) {
       else if (take_value(opt.rest, i, "--heads", v)) c.h = to_long("--heads", v, 1, 1 << 12);
       else if (take_value(opt.rest, i, "--window", v)) c.w = to_long("--window", v, 2, 1 << 20);
       else if (take_value(opt.rest, i, "--lf-block", v)) c.lf_block = to_long("--lf-block", v, 1, 1 << 20);
+      else if (take_value(opt.rest, i, "--lin-block", v)) c.lin_block = to_long("--lin-block", v, 1, 1 << 22);
       else if (take_value(opt.rest, i, "--backend", v)) c.backend = v;
       else if (opt.rest[i] == "--no-memory") c.memory = false;
       else if (opt.rest[i] == "--memory-only") c.timing = false;

@@ -101,7 +101,10 @@ def main():
     res, rows = load_rows(sys.argv[2:])
     ns = sorted({r["n"] for r in rows})
     times, mem, missing = {}, {}, {}
+    keys = {key for key, _, _ in SERIES}
     for r in rows:
+        if r["variant"] not in keys:
+            continue
         if r.get("timed"):
             times.setdefault(r["variant"], []).append((r["n"], r["median_s"] * 1e3))
         if r.get("memory_ok"):

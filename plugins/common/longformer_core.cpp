@@ -102,7 +102,9 @@ LongformerAttention::LongformerAttention(const sdk::LayerInit& init, const std::
   c_.validate();
   const sdk::Ops& ops = init.ops();
   const int64_t e = c_.dim;
-  const auto linear = [&](const std::string& name) {
+  // scale: a factor folded into the weights (queries carry 1/sqrt(head_dim),
+  // as Hugging Face scales them before the products).
+  const auto linear = [&](const std::string& name, float scale) {
     for (const char* part : {".weight", ".bias"})
       if (!init.has_weight(p + name + part))
         throw sdk::not_found("missing weight '" + p + name + part + "' " +
@@ -110,14 +112,19 @@ LongformerAttention::LongformerAttention(const sdk::LayerInit& init, const std::
                              " (Hugging Face LongformerSelfAttention names)");
     sdk::Buffer w = init.upload(p + name + ".weight", {e, e});
     sdk::Buffer b = init.upload(p + name + ".bias", {e});
+    if (scale != 1.0f) {
+      ops.unary(LOOM_UNARY_LINEAR, w.view(), w.view(), scale, 0.0f);
+      ops.unary(LOOM_UNARY_LINEAR, b.view(), b.view(), scale, 0.0f);
+    }
     return Projection(ops, w.view(), &b.view());
   };
-  query_ = linear("query");
-  key_ = linear("key");
-  value_ = linear("value");
-  query_global_ = linear("query_global");
-  key_global_ = linear("key_global");
-  value_global_ = linear("value_global");
+  const float q_scale = 1.0f / std::sqrt(static_cast<float>(c_.head_dim()));
+  query_ = linear("query", q_scale);
+  key_ = linear("key", 1.0f);
+  value_ = linear("value", 1.0f);
+  query_global_ = linear("query_global", q_scale);
+  key_global_ = linear("key_global", 1.0f);
+  value_global_ = linear("value_global", 1.0f);
 
   const int64_t ch = c_.chunk(), w = c_.window;
   std::vector<float> band(static_cast<size_t>(ch * (ch + w)));
@@ -128,7 +135,6 @@ LongformerAttention::LongformerAttention(const sdk::LayerInit& init, const std::
 struct LongformerAttention::Work {
   int64_t n = 0, L = 0, Lp = 0, E = 0, H = 0, d = 0, w = 0, half = 0, c = 0, G = 0;
   int64_t Gp = 0;  // G rounded up to 16 columns, so the window columns after them stay aligned
-  float scale = 1.0f;
   sdk::Buffer q, k, v, ctx;          // [N, Lp, E]; k, v: [N, Lp + w, E] with w/2 zero rows before
   View context;                      // ctx, or the output itself when it has the same layout
   sdk::Buffer kmask, qmask, gslot;   // [N, Lp + w], [N, Lp], [N, max(Gp, 1)]: 0 or -inf
@@ -147,7 +153,6 @@ void LongformerAttention::run(const sdk::Ops& ops, const Io& io) const {
   wk.w = c_.window, wk.half = c_.window / 2, wk.c = c_.chunk(), wk.G = tok.max_global();
   wk.Gp = (wk.G + 15) / 16 * 16;
   wk.Lp = (wk.L + wk.w - 1) / wk.w * wk.w;
-  wk.scale = 1.0f / std::sqrt(static_cast<float>(wk.d));
   if (wk.n == 0 || wk.L == 0) return;
   const int64_t n = wk.n, L = wk.L, Lp = wk.Lp, E = wk.E, w = wk.w, half = wk.half, G = wk.G, Gp = wk.Gp;
 
@@ -274,7 +279,6 @@ void LongformerAttention::local_pass(const sdk::Ops& ops, const Io& io, const Wo
       // Scores: each chunk against its window, the group against the global slots.
       sdk::MatmulArgs qk;
       qk.transpose_b = true;
-      qk.alpha = wk.scale;
       for (int64_t b = 0; b < g; ++b) {
         const int64_t row = r0 + b * c;
         ops.matmul(heads(wk.q.view(), row, c), heads(wk.k.view(), row, c + w), nullptr, window(sc, b), qk);
@@ -378,7 +382,6 @@ void LongformerAttention::global_pass(const sdk::Ops& ops, const Io& io, const W
   a.score = [&](int64_t i0, int64_t i1, int64_t kend, const View& dst) {
     sdk::MatmulArgs m;
     m.transpose_b = true;
-    m.alpha = wk.scale;
     ops.matmul(qh.slice(2, i0, i1), kh.slice(2, 0, kend), nullptr, dst, m);
   };
   a.values = split_heads(vgl.view(), H);
