@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "backend_cases.hpp"
+#include "layer_fixture.hpp"
 #include "test_support.hpp"
 
 namespace loom::transformer_test {
@@ -27,34 +27,10 @@ using test::error_of;
 using test::for_each_backend;
 using test::verbose;
 
-struct Fixture {
-  std::string name;
-  std::shared_ptr<SafetensorsFile> file;
-  std::string type;
-  OptionMap options;
-  TensorMap inputs, expected;  // host tensors
-
+// A bare name is in tests/fixtures/transformer; "area/name" in tests/fixtures/area.
+struct Fixture : test::LayerFixture {
   static Fixture load(const std::string& name) {
-    Fixture f;
-    f.name = name;
-    // A bare name is in tests/fixtures/transformer; "area/name" in tests/fixtures/area.
-    const std::string path = name.find('/') == std::string::npos ? "transformer/" + name : name;
-    f.file = SafetensorsFile::open(test::fixture(path + ".safetensors"));
-    const auto meta = nlohmann::json::parse(f.file->metadata().at("case"));
-    f.type = meta.at("type").get<std::string>();
-    for (const auto& [k, v] : meta.at("options").items()) f.options[k] = v.get<std::string>();
-    for (const auto& e : f.file->entries()) {
-      if (e.name.rfind("input.", 0) == 0) f.inputs[e.name.substr(6)] = *f.file->find(e.name);
-      if (e.name.rfind("expected.", 0) == 0) f.expected[e.name.substr(9)] = *f.file->find(e.name);
-    }
-    return f;
-  }
-
-  std::unique_ptr<Layer> make(const std::shared_ptr<Backend>& be, const OptionMap& extra = {},
-                              const WeightSource* weights = nullptr) const {
-    OptionMap o = options;
-    for (const auto& [k, v] : extra) o[k] = v;
-    return test::plugins().create_layer(type, be, o, weights ? weights : file.get(), name);
+    return {test::LayerFixture::load(name.find('/') == std::string::npos ? "transformer/" + name : name, name)};
   }
 };
 
