@@ -1,6 +1,8 @@
 #include "linformer_layer.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace loom::linformer {
 
@@ -56,6 +58,31 @@ sdk::LayerSpec LinformerSelfAttention::spec() {
   };
   s.inputs = {"input", "context", "key_padding_mask"};
   s.outputs = {"output", "attention"};
+  // Sample uses for `loom check-plugin`: an input shorter than seq_len, and
+  // per-head projections with one key/value head (4 features).
+  const std::vector<sdk::ExampleTensor> out = {{"to_q.weight", LOOM_DTYPE_F32, {8, 8}},
+                                               {"to_out.weight", LOOM_DTYPE_F32, {8, 8}},
+                                               {"to_out.bias", LOOM_DTYPE_F32, {8}}};
+  std::vector<sdk::ExampleTensor> headwise = {{"to_k.weight", LOOM_DTYPE_F32, {8, 8}},
+                                              {"to_v.weight", LOOM_DTYPE_F32, {8, 8}},
+                                              {"proj_k", LOOM_DTYPE_F32, {6, 4}},
+                                              {"proj_v", LOOM_DTYPE_F32, {6, 4}}};
+  headwise.insert(headwise.end(), out.begin(), out.end());
+  std::vector<sdk::ExampleTensor> per_head = {{"to_k.weight", LOOM_DTYPE_F32, {4, 8}},
+                                              {"to_v.weight", LOOM_DTYPE_F32, {4, 8}},
+                                              {"proj_k", LOOM_DTYPE_F32, {2, 6, 4}},
+                                              {"proj_v", LOOM_DTYPE_F32, {2, 6, 4}}};
+  per_head.insert(per_head.end(), out.begin(), out.end());
+  s.examples = {
+      {"headwise, 5 of 6 positions, key padding mask, weights returned",
+       {{"dim", "8"}, {"seq_len", "6"}, {"k", "4"}, {"heads", "2"}, {"block_size", "2"}}, headwise,
+       {{"input", LOOM_DTYPE_F32, {2, 5, 8}}, {"key_padding_mask", LOOM_DTYPE_BOOL, {2, 5}}}, true},
+      {"no sharing, one key/value head",
+       {{"dim", "8"}, {"seq_len", "6"}, {"k", "4"}, {"heads", "2"}, {"sharing", "none"}, {"one_kv_head", "true"}},
+       per_head, {{"input", LOOM_DTYPE_F32, {2, 6, 8}}}},
+      {"input longer than seq_len", {{"dim", "8"}, {"seq_len", "6"}, {"k", "4"}, {"heads", "2"}}, headwise,
+       {{"input", LOOM_DTYPE_F32, {2, 7, 8}}}, false, true},
+  };
   return s;
 }
 

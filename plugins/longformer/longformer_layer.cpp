@@ -1,6 +1,8 @@
 #include "longformer_layer.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace loom::longformer {
 
@@ -41,6 +43,25 @@ sdk::LayerSpec LongformerSelfAttention::spec() {
   };
   s.inputs = {"hidden_states", "attention_mask", "global_attention_mask"};
   s.outputs = {"output", "attention", "global_attention"};
+  // Sample uses for `loom check-plugin`: a window of 4 over 7 positions (not a
+  // multiple of the window), with padding and global tokens.
+  std::vector<sdk::ExampleTensor> weights;
+  for (const char* n : {"query", "key", "value", "query_global", "key_global", "value_global"}) {
+    weights.push_back({std::string(n) + ".weight", LOOM_DTYPE_F32, {8, 8}});
+    weights.push_back({std::string(n) + ".bias", LOOM_DTYPE_F32, {8}});
+  }
+  const std::vector<std::pair<std::string, std::string>> options = {
+      {"hidden_size", "8"}, {"num_attention_heads", "2"}, {"attention_window", "4"}};
+  s.examples = {
+      {"padding and global tokens, weights returned", options, weights,
+       {{"hidden_states", LOOM_DTYPE_F32, {2, 7, 8}},
+        {"attention_mask", LOOM_DTYPE_BOOL, {2, 7}},
+        {"global_attention_mask", LOOM_DTYPE_BOOL, {2, 7}}},
+       true},
+      {"local attention only", options, weights, {{"hidden_states", LOOM_DTYPE_F32, {2, 7, 8}}}},
+      {"hidden_states' last dim is not hidden_size", options, weights, {{"hidden_states", LOOM_DTYPE_F32, {2, 7, 6}}},
+       false, true},
+  };
   return s;
 }
 

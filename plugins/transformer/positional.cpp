@@ -49,6 +49,13 @@ sdk::LayerSpec PositionalEncoding::spec() {
       "adds the sinusoidal encoding PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)) "
       "to a sequence; no weights";
   s.options = position_options("5000", "longest sequence (rows precomputed)");
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"batch first, from offset 3", {{"d_model", "8"}, {"max_len", "16"}, {"offset", "3"}, {"batch_first", "true"}},
+       {}, {{"input", LOOM_DTYPE_F32, {2, 6, 8}}}},
+      {"sequence longer than max_len", {{"d_model", "8"}, {"max_len", "4"}}, {}, {{"input", LOOM_DTYPE_F32, {6, 2, 8}}},
+       false, true},
+  };
   return s;
 }
 
@@ -79,6 +86,13 @@ sdk::LayerSpec LearnedPositionalEmbedding::spec() {
   s.type = "learned_positional_embedding";
   s.description = "adds a learned position table 'weight' [max_len, d_model] to a sequence";
   s.options = position_options(nullptr, "rows of the learned table");
+  // Sample uses for `loom check-plugin`.
+  s.examples = {
+      {"sequence first", {{"d_model", "8"}, {"max_len", "10"}}, {{"weight", LOOM_DTYPE_F32, {10, 8}}},
+       {{"input", LOOM_DTYPE_F32, {6, 2, 8}}}},
+      {"input's last dim is not d_model", {{"d_model", "8"}, {"max_len", "10"}}, {{"weight", LOOM_DTYPE_F32, {10, 8}}},
+       {{"input", LOOM_DTYPE_F32, {6, 2, 5}}}, false, true},
+  };
   return s;
 }
 
@@ -103,6 +117,15 @@ sdk::LayerSpec TokenEmbedding::spec() {
       {"num_embeddings", LOOM_OPTION_INT, std::nullopt, "vocabulary size", ""},
       {"d_model", LOOM_OPTION_INT, std::nullopt, "embedding size", ""},
       {"scale", LOOM_OPTION_BOOL, std::string("true"), "multiply by sqrt(d_model)", ""},
+  };
+  // Sample uses for `loom check-plugin`: ids drawn from [0, num_embeddings).
+  s.examples = {
+      {"i64 ids, scaled", {{"num_embeddings", "10"}, {"d_model", "8"}}, {{"weight", LOOM_DTYPE_F32, {10, 8}}},
+       {{"input", LOOM_DTYPE_I64, {2, 6}, 0, 9}}},
+      {"i32 ids, unscaled", {{"num_embeddings", "10"}, {"d_model", "8"}, {"scale", "false"}},
+       {{"weight", LOOM_DTYPE_F32, {10, 8}}}, {{"input", LOOM_DTYPE_I32, {6}, 0, 9}}},
+      {"id out of range", {{"num_embeddings", "10"}, {"d_model", "8"}}, {{"weight", LOOM_DTYPE_F32, {10, 8}}},
+       {{"input", LOOM_DTYPE_I64, {2, 3}, 10, 12}}, false, true},
   };
   return s;
 }

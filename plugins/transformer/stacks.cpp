@@ -1,5 +1,9 @@
 #include "stacks.hpp"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace loom::transformer {
 
 namespace {
@@ -169,6 +173,70 @@ void run_decoder(sdk::ForwardContext& ctx, const LayerConfig& c, bool causal, bo
   core.run(ctx.ops(), io);
 }
 
+// Weights for `loom check-plugin` examples: d_model 8, dim_feedforward 16,
+// under prefix p (torch's names; the self-attention ones follow `attention`).
+constexpr int64_t kExampleE = 8, kExampleF = 16;
+
+void add_example(std::vector<sdk::ExampleTensor>& w, const std::string& name, const Shape& shape) {
+  w.push_back({name, LOOM_DTYPE_F32, shape, -0.5, 0.5});
+}
+
+void add_example_mha(std::vector<sdk::ExampleTensor>& w, const std::string& p) {
+  const int64_t e = kExampleE;
+  add_example(w, p + "in_proj_weight", {3 * e, e});
+  add_example(w, p + "in_proj_bias", {3 * e});
+  add_example(w, p + "out_proj.weight", {e, e});
+  add_example(w, p + "out_proj.bias", {e});
+}
+
+void add_example_ff_norms(std::vector<sdk::ExampleTensor>& w, const std::string& p, int norms) {
+  const int64_t e = kExampleE, f = kExampleF;
+  add_example(w, p + "linear1.weight", {f, e});
+  add_example(w, p + "linear1.bias", {f});
+  add_example(w, p + "linear2.weight", {e, f});
+  add_example(w, p + "linear2.bias", {e});
+  for (int i = 1; i <= norms; ++i) {
+    add_example(w, p + "norm" + std::to_string(i) + ".weight", {e});
+    add_example(w, p + "norm" + std::to_string(i) + ".bias", {e});
+  }
+}
+
+// attention: full, linformer (linformer_seq_len 6, linformer_k 4, headwise)
+// or longformer.
+std::vector<sdk::ExampleTensor> example_encoder_weights(const std::string& p, const std::string& attention = "full") {
+  const int64_t e = kExampleE;
+  std::vector<sdk::ExampleTensor> w;
+  const std::string a = p + "self_attn.";
+  if (attention == "linformer") {
+    for (const char* n : {"to_q.weight", "to_k.weight", "to_v.weight", "to_out.weight"}) add_example(w, a + n, {e, e});
+    add_example(w, a + "to_out.bias", {e});
+    add_example(w, a + "proj_k", {6, 4});
+    add_example(w, a + "proj_v", {6, 4});
+  } else if (attention == "longformer") {
+    for (const char* n : {"query", "key", "value", "query_global", "key_global", "value_global", "out_proj"}) {
+      add_example(w, a + n + ".weight", {e, e});
+      add_example(w, a + n + ".bias", {e});
+    }
+  } else {
+    add_example_mha(w, a);
+  }
+  add_example_ff_norms(w, p, 2);
+  return w;
+}
+
+std::vector<sdk::ExampleTensor> example_decoder_weights(const std::string& p) {
+  std::vector<sdk::ExampleTensor> w;
+  add_example_mha(w, p + "self_attn.");
+  add_example_mha(w, p + "multihead_attn.");
+  add_example_ff_norms(w, p, 3);
+  return w;
+}
+
+void add_example_norm(std::vector<sdk::ExampleTensor>& w, const std::string& p) {
+  add_example(w, p + "weight", {kExampleE});
+  add_example(w, p + "bias", {kExampleE});
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- cores
@@ -278,6 +346,29 @@ sdk::LayerSpec TransformerEncoderLayer::spec() {
   s.options = encoder_options(false);
   s.inputs = {"src", "src_key_padding_mask", "global_attention_mask"};
   s.outputs = {"output", "attention", "global_attention"};
+  // Sample uses for `loom check-plugin`: each attention kind; longformer on a
+  // length that is not a multiple of its window.
+  const std::vector<std::pair<std::string, std::string>> dims = {
+      {"d_model", "8"}, {"nhead", "2"}, {"dim_feedforward", "16"}};
+  auto with = [&](std::vector<std::pair<std::string, std::string>> extra) {
+    extra.insert(extra.begin(), dims.begin(), dims.end());
+    return extra;
+  };
+  s.examples = {
+      {"full attention, key padding mask, weights returned", with({{"block_size", "2"}}), example_encoder_weights(""),
+       {{"src", LOOM_DTYPE_F32, {6, 2, 8}}, {"src_key_padding_mask", LOOM_DTYPE_BOOL, {2, 6}}},
+       true},
+      {"linformer attention, batch first",
+       with({{"attention", "linformer"}, {"linformer_seq_len", "6"}, {"linformer_k", "4"}, {"batch_first", "true"}}),
+       example_encoder_weights("", "linformer"), {{"src", LOOM_DTYPE_F32, {2, 6, 8}}}},
+      {"longformer attention, window 4, 7 positions, global tokens, pre-norm, gelu, weights returned",
+       with({{"attention", "longformer"}, {"attention_window", "4"}, {"norm_first", "true"}, {"activation", "gelu"}}),
+       example_encoder_weights("", "longformer"),
+       {{"src", LOOM_DTYPE_F32, {7, 2, 8}}, {"global_attention_mask", LOOM_DTYPE_BOOL, {2, 7}}},
+       true},
+      {"src's last dim is not d_model", dims, example_encoder_weights(""), {{"src", LOOM_DTYPE_F32, {6, 2, 6}}}, false,
+       true},
+  };
   return s;
 }
 
@@ -297,6 +388,20 @@ sdk::LayerSpec TransformerEncoder::spec() {
   s.options = encoder_options(true);
   s.inputs = {"src", "src_key_padding_mask", "global_attention_mask"};
   s.outputs = {"output", "attention", "global_attention"};
+  // Sample use for `loom check-plugin`: two layers and the final norm.
+  std::vector<sdk::ExampleTensor> weights = example_encoder_weights("layers.0.");
+  for (auto& w : example_encoder_weights("layers.1.")) weights.push_back(std::move(w));
+  add_example_norm(weights, "norm.");
+  s.examples = {
+      {"2 layers, final norm, causal, pre-norm, weights returned",
+       {{"d_model", "8"},
+        {"nhead", "2"},
+        {"dim_feedforward", "16"},
+        {"num_layers", "2"},
+        {"causal", "true"},
+        {"norm_first", "true"}},
+       weights, {{"src", LOOM_DTYPE_F32, {6, 2, 8}}}, true},
+  };
   return s;
 }
 
@@ -319,6 +424,15 @@ sdk::LayerSpec TransformerDecoderLayer::spec() {
               "cache_key", "cache_value", "memory_key",           "memory_value"};
   s.outputs = {"output", "self_attention", "cross_attention", "cache_key", "cache_value", "memory_key",
                "memory_value"};
+  // Sample use for `loom check-plugin`.
+  s.examples = {
+      {"causal, memory padding mask, weights returned",
+       {{"d_model", "8"}, {"nhead", "2"}, {"dim_feedforward", "16"}, {"block_size", "2"}}, example_decoder_weights(""),
+       {{"tgt", LOOM_DTYPE_F32, {5, 2, 8}},
+        {"memory", LOOM_DTYPE_F32, {6, 2, 8}},
+        {"memory_key_padding_mask", LOOM_DTYPE_BOOL, {2, 6}}},
+       true},
+  };
   return s;
 }
 
@@ -343,6 +457,26 @@ sdk::LayerSpec TransformerDecoder::spec() {
               "cache_key", "cache_value", "memory_key",           "memory_value"};
   s.outputs = {"output", "self_attention", "cross_attention", "cache_key", "cache_value", "memory_key",
                "memory_value"};
+  // Sample uses for `loom check-plugin`: two layers and the final norm, whole
+  // and as an incremental step after 4 cached positions.
+  std::vector<sdk::ExampleTensor> weights = example_decoder_weights("layers.0.");
+  for (auto& w : example_decoder_weights("layers.1.")) weights.push_back(std::move(w));
+  add_example_norm(weights, "norm.");
+  const std::vector<std::pair<std::string, std::string>> dims = {
+      {"d_model", "8"}, {"nhead", "2"}, {"dim_feedforward", "16"}, {"num_layers", "2"}, {"batch_first", "true"}};
+  std::vector<std::pair<std::string, std::string>> incremental = dims;
+  incremental.push_back({"incremental", "true"});
+  s.examples = {
+      {"2 layers, final norm, causal, weights returned", dims, weights,
+       {{"tgt", LOOM_DTYPE_F32, {2, 5, 8}}, {"memory", LOOM_DTYPE_F32, {2, 6, 8}}}, true},
+      {"incremental step with a cache", incremental, weights,
+       {{"tgt", LOOM_DTYPE_F32, {2, 1, 8}},
+        {"memory", LOOM_DTYPE_F32, {2, 6, 8}},
+        {"cache_key", LOOM_DTYPE_F32, {2, 2, 4, 8}},
+        {"cache_value", LOOM_DTYPE_F32, {2, 2, 4, 8}},
+        {"memory_key", LOOM_DTYPE_F32, {2, 2, 6, 8}},
+        {"memory_value", LOOM_DTYPE_F32, {2, 2, 6, 8}}}},
+  };
   return s;
 }
 
@@ -370,6 +504,24 @@ sdk::LayerSpec Transformer::spec() {
   s.options.push_back(causal_option(true));
   s.inputs = {"src", "tgt", "src_key_padding_mask", "tgt_key_padding_mask", "memory_key_padding_mask"};
   s.outputs = {"output", "encoder_attention", "self_attention", "cross_attention"};
+  // Sample use for `loom check-plugin`: one layer each side, both final norms.
+  std::vector<sdk::ExampleTensor> weights = example_encoder_weights("encoder.layers.0.");
+  add_example_norm(weights, "encoder.norm.");
+  for (auto& w : example_decoder_weights("decoder.layers.0.")) weights.push_back(std::move(w));
+  add_example_norm(weights, "decoder.norm.");
+  s.examples = {
+      {"1 + 1 layers, source padding mask, weights returned",
+       {{"d_model", "8"},
+        {"nhead", "2"},
+        {"dim_feedforward", "16"},
+        {"num_encoder_layers", "1"},
+        {"num_decoder_layers", "1"}},
+       weights,
+       {{"src", LOOM_DTYPE_F32, {6, 2, 8}},
+        {"tgt", LOOM_DTYPE_F32, {5, 2, 8}},
+        {"src_key_padding_mask", LOOM_DTYPE_BOOL, {2, 6}}},
+       true},
+  };
   return s;
 }
 
