@@ -17,6 +17,20 @@ std::vector<std::filesystem::path> search_path(const GlobalOptions& g) {
   return PluginManager::search_path(dirs);
 }
 
+std::string describe_auto_choice(const PluginManager& pm, const std::string& chosen) {
+  const FactoryInfo* picked = pm.find_backend_info(chosen);
+  std::vector<std::string> passed_over;
+  for (const auto& name : pm.backend_names()) {
+    const FactoryInfo* info = pm.find_backend_info(name);
+    std::string why;
+    if (name == chosen || !info || !picked || info->priority <= picked->priority) continue;
+    if (!pm.backend_available(name, &why)) passed_over.push_back(name + ": " + why);
+  }
+  std::string out = "backend auto chose '" + chosen + "'";
+  for (size_t i = 0; i < passed_over.size(); ++i) out += (i ? "; " : " (") + passed_over[i];
+  return passed_over.empty() ? out : out + ")";
+}
+
 PluginManager& load_plugins(const GlobalOptions& g) {
   const std::string& l = g.log_level;
   if (l == "debug") set_log_level(LogLevel::debug);

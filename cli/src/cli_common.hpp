@@ -30,6 +30,10 @@ bool parse(const std::vector<std::string>& args, const po::options_description& 
 
 std::string human_bytes(uint64_t bytes);
 
+// "backend auto chose 'onednn' (cudnn: no CUDA device (...))": which backend
+// `--backend auto` took and why each higher-priority one was passed over.
+std::string describe_auto_choice(const PluginManager& pm, const std::string& chosen);
+
 // Thrown for command-line mistakes: exit status 2 instead of 1.
 class UsageError : public InvalidArgument {
  public:

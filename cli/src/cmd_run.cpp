@@ -264,6 +264,8 @@ int cmd_run(const std::vector<std::string>& args) {
 
   PluginManager& pm = load_plugins(a.g);
   Pipeline pipeline(pm, spec, a.backend, a.threads);
+  const std::string& asked = a.backend.empty() ? spec.backend : a.backend;
+  if (asked == "auto" && !a.quiet) fmt::print(stderr, "loom: {}\n", describe_auto_choice(pm, pipeline.backend()->name()));
   const RunInputs in = read_inputs(a, pipeline);
   const auto batches = plan_batches(in, a.batch_size);
 

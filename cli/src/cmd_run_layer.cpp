@@ -1,5 +1,6 @@
 // loom run-layer TYPE: runs one layer on .npy inputs, the smallest end-to-end
 // use of a plugin (pipelines of many stages come with `loom run`).
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -65,10 +66,15 @@ int cmd_run_layer(const std::vector<std::string>& args) {
   if (input_args.empty()) throw UsageError("run-layer needs at least one --input");
 
   PluginManager& pm = load_plugins(g);
-  OptionMap backend_options;
-  if (threads > 0) backend_options["threads"] = std::to_string(threads);
-  auto backend = pm.create_backend(backend_name, backend_options);
-  if (backend_name == "auto") fmt::print(stderr, "loom: backend auto chose '{}'\n", backend->name());
+  auto backend = pm.create_backend(backend_name);
+  if (backend_name == "auto") fmt::print(stderr, "loom: {}\n", describe_auto_choice(pm, backend->name()));
+  if (threads > 0) {  // only backends that declare it take `threads` (a GPU backend does not)
+    const FactoryInfo* info = pm.find_backend_info(backend->name());
+    if (info && std::any_of(info->options.begin(), info->options.end(), [](const OptionInfo& o) { return o.name == "threads"; }))
+      backend = pm.create_backend(backend->name(), {{"threads", std::to_string(threads)}});
+    else
+      fmt::print(stderr, "loom: backend '{}' has no threads option; --threads {} ignored\n", backend->name(), threads);
+  }
 
   OptionMap options;
   for (const auto& a : option_args) options.insert(split_pair(a, "--option"));
