@@ -79,5 +79,26 @@ check "unknown command exits 2" [ "$rc" -eq 2 ]
 run plugins --no-such-flag
 check "unknown flag exits 2" [ "$rc" -eq 2 ]
 
+# The GPU backend, when it was built: listed either way; without a GPU it says
+# why and `--backend cudnn` is a clear error, with one `auto` takes it.
+run plugins
+if has "$out" "backend    cudnn"; then
+  gelu=(run-layer gelu -i "$fixtures/layers/gelu_input.npy" --output "$tmp/gelu.npy")
+  if has "$out" "unavailable: no CUDA device"; then
+    run "${gelu[@]}" --backend cudnn
+    check "cudnn without a GPU: exit 1" [ "$rc" -eq 1 ]
+    check "cudnn without a GPU: says why" has "$err" "backend 'cudnn' cannot run here: no CUDA device"
+    check "cudnn without a GPU: no output written" [ ! -e "$tmp/gelu.npy" ]
+    run "${gelu[@]}" --backend auto
+    check "auto without a GPU: runs" [ "$rc" -eq 0 ]
+    check "auto without a GPU: says it passed over cudnn" has "$err" "backend auto chose 'onednn' (cudnn: no CUDA device"
+  else
+    run "${gelu[@]}" --backend auto
+    check "auto with a GPU: runs" [ "$rc" -eq 0 ]
+    check "auto with a GPU: takes cudnn" has "$err" "backend auto chose 'cudnn'"
+  fi
+  rm -f "$tmp/gelu.npy"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
