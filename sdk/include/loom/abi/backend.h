@@ -71,8 +71,8 @@ typedef struct loom_matmul_desc {
   int32_t transpose_b;
   float alpha;      /* 1 for a plain product */
   float beta;       /* 0: overwrite dst; 1: accumulate into dst */
-  int32_t activation; /* applied last: IDENTITY (none), RELU, GELU, GELU_TANH, TANH or
-                         SIGMOID; other unary ops are LOOM_ERR_INVALID_ARGUMENT */
+  int32_t activation; /* applied last: any loom_unary_op but LINEAR (IDENTITY: none);
+                         LINEAR or an unknown code is LOOM_ERR_INVALID_ARGUMENT */
 } loom_matmul_desc;
 
 /* A recurrent sequence layer of `num_layers` stacked layers, one or two
