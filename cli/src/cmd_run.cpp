@@ -53,7 +53,7 @@ bool parse_run_args(const std::vector<std::string>& args, RunArgs& a) {
       ("output,o", po::value(&a.output), "write the final output to a .npy or .jsonl file")
       ("output-dir", po::value(&a.output_dir), "write every stage output as STAGE.OUTPUT.npy into DIR")
       ("attention", po::bool_switch(&a.attention), "ask layers for their attention maps (written with --output-dir)")
-      ("backend,b", po::value(&a.backend), "onednn, reference, cudnn or auto (overrides the spec)")
+      ("backend,b", po::value(&a.backend), "onednn, reference, cudnn or auto, with options as NAME:KEY=VALUE,... (e.g. cudnn:tf32=true; overrides the spec)")
       ("threads", po::value(&a.threads)->default_value(0), "backend threads (overrides the spec; 0: the spec's)")
       ("batch-size", po::value(&a.batch_size)->default_value(0),
        "examples per run (0: 32 for text, all rows at once for tensors)")
@@ -264,7 +264,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
   PluginManager& pm = load_plugins(a.g);
   Pipeline pipeline(pm, spec, a.backend, a.threads);
-  const std::string& asked = a.backend.empty() ? spec.backend : a.backend;
+  const std::string asked = parse_backend_choice(a.backend.empty() ? spec.backend : a.backend).first;
   if (asked == "auto" && !a.quiet) fmt::print(stderr, "loom: {}\n", describe_auto_choice(pm, pipeline.backend()->name()));
   const RunInputs in = read_inputs(a, pipeline);
   const auto batches = plan_batches(in, a.batch_size);

@@ -56,7 +56,7 @@ int cmd_run_layer(const std::vector<std::string>& args) {
       ("input,i", po::value(&input_args)->composing(), "FILE.npy for the default input, or NAME=FILE.npy (repeatable)")
       ("output", po::value(&output), "write the first output to this .npy file")
       ("compare", po::value(&compare), "print the largest difference between the first output and this .npy file")
-      ("backend,b", po::value(&backend_name)->default_value("auto"), "onednn, reference, ... or auto")
+      ("backend,b", po::value(&backend_name)->default_value("auto"), "onednn, reference, cudnn or auto, with options as NAME:KEY=VALUE,... (e.g. cudnn:device=1)")
       ("threads", po::value(&threads)->default_value(0), "backend threads (0: the backend's default)")
       ("name", po::value(&name)->default_value("layer"), "the stage name used in messages");
   po::positional_options_description pos;
@@ -66,12 +66,14 @@ int cmd_run_layer(const std::vector<std::string>& args) {
   if (input_args.empty()) throw UsageError("run-layer needs at least one --input");
 
   PluginManager& pm = load_plugins(g);
-  auto backend = pm.create_backend(backend_name);
-  if (backend_name == "auto") fmt::print(stderr, "loom: {}\n", describe_auto_choice(pm, backend->name()));
-  if (threads > 0) {  // only backends that declare it take `threads` (a GPU backend does not)
+  auto [chosen, backend_options] = parse_backend_choice(backend_name);
+  auto backend = pm.create_backend(chosen, backend_options);
+  if (chosen == "auto") fmt::print(stderr, "loom: {}\n", describe_auto_choice(pm, backend->name()));
+  if (threads > 0 && !backend_options.count("threads")) {  // only backends that declare it take `threads`
     const FactoryInfo* info = pm.find_backend_info(backend->name());
+    backend_options["threads"] = std::to_string(threads);
     if (info && std::any_of(info->options.begin(), info->options.end(), [](const OptionInfo& o) { return o.name == "threads"; }))
-      backend = pm.create_backend(backend->name(), {{"threads", std::to_string(threads)}});
+      backend = pm.create_backend(backend->name(), backend_options);
     else
       fmt::print(stderr, "loom: backend '{}' has no threads option; --threads {} ignored\n", backend->name(), threads);
   }

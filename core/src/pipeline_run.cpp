@@ -71,12 +71,14 @@ Pipeline::Pipeline(PluginManager& plugins, const PipelineSpec& spec, const std::
 
   // threads goes to backends that declare it (the reference backend runs on one thread).
   const int threads = threads_override > 0 ? threads_override : spec.threads;
-  backend_ = plugins.create_backend(backend_override.empty() ? spec.backend : backend_override);
-  if (threads > 0) {
+  auto [backend_name, backend_options] = parse_backend_choice(backend_override.empty() ? spec.backend : backend_override);
+  backend_ = plugins.create_backend(backend_name, backend_options);
+  if (threads > 0 && !backend_options.count("threads")) {
     const FactoryInfo* info = plugins.find_backend_info(backend_->name());
     bool has_threads = info && std::any_of(info->options.begin(), info->options.end(),
                                            [](const OptionInfo& o) { return o.name == "threads"; });
-    if (has_threads) backend_ = plugins.create_backend(backend_->name(), {{"threads", std::to_string(threads)}});
+    backend_options["threads"] = std::to_string(threads);
+    if (has_threads) backend_ = plugins.create_backend(backend_->name(), backend_options);
     else log_info("backend '{}' has no threads option; threads = {} ignored", backend_->name(), threads);
   }
 

@@ -248,6 +248,21 @@ std::string pipeline_to_yaml(const PipelineSpec& spec) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::pair<std::string, OptionMap> parse_backend_choice(const std::string& text) {
+  StageSpec s;
+  try {
+    s = parse_inline_stage(text);
+  } catch (const InvalidArgument& e) {
+    std::string what = e.what();  // the inline grammar's messages talk about --layer
+    const std::string layer = "--layer '";
+    if (what.rfind(layer, 0) == 0) what = "backend '" + what.substr(layer.size());
+    throw InvalidArgument(what);
+  }
+  if (!s.name.empty() || !s.prefix.empty() || !s.inputs.empty())
+    throw InvalidArgument("backend '" + text + "': name=, prefix= and in.X= are stage keys, not backend options");
+  return {s.type, s.options};
+}
+
 TokenizerSpec parse_inline_tokenizer(const std::string& text) {
   auto [type, options] = parse_tokenizer_spec(text);
   TokenizerSpec t;

@@ -79,6 +79,17 @@ check "unknown command exits 2" [ "$rc" -eq 2 ]
 run plugins --no-such-flag
 check "unknown flag exits 2" [ "$rc" -eq 2 ]
 
+# Backend options ride on the name: NAME:KEY=VALUE,...
+run run-layer gelu -i "$fixtures/layers/gelu_input.npy" --backend onednn:threads=1
+check "backend options: onednn:threads=1 runs" [ "$rc" -eq 0 ]
+run run-layer gelu -i "$fixtures/layers/gelu_input.npy" --backend onednn:thread=1
+check "backend options: unknown option exits 1" [ "$rc" -eq 1 ]
+check "backend options: unknown option named" has "$err" "thread"
+check "backend options: did-you-mean" has "$err" "threads"
+run run-layer gelu -i "$fixtures/layers/gelu_input.npy" --backend "onednn:threads"
+check "backend options: malformed exits non-zero" [ "$rc" -ne 0 ]
+check "backend options: malformed names the text" has "$err" "backend 'onednn:threads'"
+
 # The GPU backend, when it was built: listed either way; without a GPU it says
 # why and `--backend cudnn` is a clear error, with one `auto` takes it.
 run plugins

@@ -63,6 +63,11 @@ LOOM_API StageSpec parse_inline_stage(const std::string& text);
 // max_length is the pipeline's (truncation), every other key the tokenizer's.
 LOOM_API TokenizerSpec parse_inline_tokenizer(const std::string& text);
 
+// A backend choice with options, as --backend and the spec's `backend:` take
+// it: "NAME[:KEY=VALUE,...]", e.g. "cudnn:device=1,tf32=true" or "auto".
+// Throws InvalidArgument naming the text.
+LOOM_API std::pair<std::string, OptionMap> parse_backend_choice(const std::string& text);
+
 // Levenshtein distance, and the closest candidate within a small distance ("" if none).
 LOOM_API size_t edit_distance(const std::string& a, const std::string& b);
 LOOM_API std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
