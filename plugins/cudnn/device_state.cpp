@@ -29,6 +29,9 @@ DeviceState::~DeviceState() { release(); }
 
 void DeviceState::release() noexcept {
   // Best effort: a failing driver at teardown has nothing left to tell anyone.
+  // The handles and buffers belong to device_, whichever device the
+  // destroying thread has current.
+  (void)cudaSetDevice(device_);
   if (stream_) (void)cudaStreamSynchronize(stream_);
   if (cudnn_) (void)cudnnDestroy(cudnn_);
   if (cublas_lt_) (void)cublasLtDestroy(cublas_lt_);

@@ -12,8 +12,8 @@
 #include "cuda_errors.hpp"
 #include "cudnn_backend.hpp"
 #include "gemm_plan.hpp"
+#include "kernel_op_checks.hpp"
 #include "kernels/epilogue.hpp"
-#include "op_checks.hpp"
 
 namespace loom::cudnn {
 
@@ -192,6 +192,11 @@ void run_matmul(DeviceState& state, const char* op, const MatmulArgs& args, cons
     check_shape(op, "bias", *bias, {n});
   }
   check_output(op, "dst", dst);
+  // cuBLAS and the epilogue / copy kernels read whole elements.
+  check_aligned(op, "a", a);
+  check_aligned(op, "b", b);
+  if (bias) check_aligned(op, "bias", *bias);
+  check_aligned(op, "dst", dst);
   if (dst.numel() == 0) return;
 
   state.activate();
@@ -265,6 +270,7 @@ std::unique_ptr<Packed> CudnnBackend::matmul_pack(const View& b, bool transpose_
   if (b.ndim() != 2)
     throw sdk::invalid_argument(std::string(op) + ": b is " + b.shape_str() + "; a packed weight must be 2-D (" +
                                 (transpose_b ? "[N, K]" : "[K, N]") + ")");
+  check_aligned(op, "b", b);
   state_->activate();
   const View bt = transpose_b ? b : b.transpose(0, 1);  // op(b)^T, [N, K]
   auto packed = std::make_unique<PackedMatrix>(*state_, b.dtype(), bt.shape());

@@ -25,8 +25,8 @@
 
 #include "cuda_errors.hpp"
 #include "cudnn_backend.hpp"
+#include "kernel_op_checks.hpp"
 #include "kernels/epilogue.hpp"
-#include "op_checks.hpp"
 
 namespace loom::cudnn {
 
@@ -111,6 +111,7 @@ void check_weight(const char* array, size_t i, const View& v, const Shape& expec
   if (v.dtype() != dtype)
     throw sdk::invalid_argument("rnn_pack: " + name + " is " + describe(v) + " but w_ih[0] is " +
                                 sdk::dtype_name(dtype) + ": dtypes differ");
+  check_aligned("rnn_pack", name.c_str(), v);  // the copy kernels read whole elements
 }
 
 void check_state(const char* name, const View* v, const Shape& expected, int32_t dtype, int device, bool output) {
@@ -121,6 +122,7 @@ void check_state(const char* name, const View* v, const Shape& expected, int32_t
     throw sdk::invalid_argument(std::string("rnn_forward: ") + name + " is " + describe(*v) + " but the weights are " +
                                 sdk::dtype_name(dtype) + ": dtypes differ");
   if (output) check_output("rnn_forward", name, *v);
+  check_aligned("rnn_forward", name, *v);  // cuDNN and the copy kernels read whole elements
 }
 
 // Checks that cuDNN lays a parameter out as a packed row-major [rows, cols]
@@ -316,6 +318,7 @@ void CudnnBackend::rnn_forward(const Packed& weights, const View& src, const Vie
   if (src.dtype() != dtype)
     throw sdk::invalid_argument("rnn_forward: src is " + describe(src) + " but the weights are " +
                                 sdk::dtype_name(dtype) + ": dtypes differ");
+  check_aligned(op, "src", src);
   const int64_t T = src.dim(0), N = src.dim(1);
   check_state("dst", &dst, {T, N, dirs * H}, dtype, device, true);
   const bool lstm = args.cell == LOOM_RNN_LSTM;
@@ -382,13 +385,15 @@ void CudnnBackend::rnn_forward(const Packed& weights, const View& src, const Vie
                                         &reserve_bytes),
               "rnn_forward: sizing the workspace");
   Scratch work(st, work_bytes, "rnn_forward: workspace");
+  // Inference needs no reserve space, but hand cuDNN whatever it asks for.
+  Scratch reserve(st, reserve_bytes, "rnn_forward: reserve space");
   // The cell-state descriptor is the hidden one (same shape); cx / cy stay
   // null for cells without a cell state.
   check_cudnn(cudnnRNNForward(handle, packed->rnn, CUDNN_FWD_MODE_INFERENCE, dev_lengths.as<int32_t>(), x_desc.get(),
                               x.data(), y_desc.get(), y.data(), h_desc.get(), hx ? hx->data() : nullptr,
                               hy ? hy->data() : nullptr, h_desc.get(), cx ? cx->data() : nullptr,
                               cy ? cy->data() : nullptr, packed->weight_bytes, packed->weights, work_bytes,
-                              work.data(), 0, nullptr),
+                              work.data(), reserve_bytes, reserve.data()),
               "rnn_forward: cudnnRNNForward (" + std::string(cell_name(args.cell)) + ", T " + std::to_string(T) +
                   ", N " + std::to_string(N) + ")");
 
