@@ -15,7 +15,6 @@ namespace loom::cudnn {
 
 namespace {
 
-bool known_unary(int32_t op) { return op >= LOOM_UNARY_IDENTITY && op <= LOOM_UNARY_LINEAR; }
 bool known_binary(int32_t op) { return op >= LOOM_BINARY_ADD && op <= LOOM_BINARY_MIN; }
 
 // An integral fill value must fit the integer dtype exactly (no silent
@@ -55,7 +54,7 @@ uint64_t fill_bits(float value, const View& dst) {
 
 void CudnnBackend::unary(int32_t op, float alpha, float beta, const View& src, const View& dst) {
   const char* name = "unary";
-  if (!known_unary(op)) throw sdk::invalid_argument("unary: unknown unary op " + std::to_string(op));
+  sdk::checks::check_unary_op(name, op);
   const int device = state_->device();
   check_float(name, "src", src, device);
   check_float(name, "dst", dst, device);

@@ -46,34 +46,12 @@ class PackedMatrix final : public Packed {
   void* data_ = nullptr;
 };
 
-const char* unary_name(int32_t op) {
-  switch (op) {
-    case LOOM_UNARY_IDENTITY: return "identity";
-    case LOOM_UNARY_RELU: return "relu";
-    case LOOM_UNARY_GELU: return "gelu";
-    case LOOM_UNARY_GELU_TANH: return "gelu_tanh";
-    case LOOM_UNARY_TANH: return "tanh";
-    case LOOM_UNARY_SIGMOID: return "sigmoid";
-    case LOOM_UNARY_EXP: return "exp";
-    case LOOM_UNARY_LOG: return "log";
-    case LOOM_UNARY_SQRT: return "sqrt";
-    case LOOM_UNARY_ABS: return "abs";
-    case LOOM_UNARY_SQUARE: return "square";
-    case LOOM_UNARY_LINEAR: return "linear";
-    default: return nullptr;
-  }
-}
-
 cudaDataType cuda_type(int32_t dtype) {
   switch (dtype) {
     case LOOM_DTYPE_F16: return CUDA_R_16F;
     case LOOM_DTYPE_BF16: return CUDA_R_16BF;
     default: return CUDA_R_32F;
   }
-}
-
-std::string operand(const char* name, const View& v, bool transposed) {
-  return std::string(name) + " is " + v.shape_str() + (transposed ? " (transposed)" : "");
 }
 
 MatrixLayout layout_of(const View& v) {
@@ -158,39 +136,10 @@ void run_matmul(DeviceState& state, const char* op, const MatmulArgs& args, cons
   check_float(op, "dst", dst, device);
   check_same_dtype(op, "b", b, "a", a);
   check_same_dtype(op, "dst", dst, "a", a);
-  if (a.ndim() < 2 || b.ndim() < 2)
-    throw sdk::invalid_argument(std::string(op) + ": a is " + a.shape_str() + " and b is " + b.shape_str() +
-                                ": both need at least 2 dims");
-  if (!unary_name(args.activation))
-    throw sdk::invalid_argument(std::string(op) + ": unknown unary op " + std::to_string(args.activation));
-  if (args.activation == LOOM_UNARY_LINEAR)
-    throw sdk::invalid_argument(std::string(op) +
-                                ": activation 'linear' has no parameters in a matmul; use alpha and beta");
-
-  // op(a) is [..., M, K], op(b) is [..., K, N].
-  const int64_t m = args.transpose_a ? a.dim(-1) : a.dim(-2);
-  const int64_t ka = args.transpose_a ? a.dim(-2) : a.dim(-1);
-  const int64_t kb = args.transpose_b ? b.dim(-1) : b.dim(-2);
-  const int64_t n = args.transpose_b ? b.dim(-2) : b.dim(-1);
-  if (ka != kb)
-    throw sdk::invalid_argument(std::string(op) + ": " + operand("a", a, args.transpose_a) + " and " +
-                                operand("b", b, args.transpose_b) + ": inner dims " + std::to_string(ka) + " and " +
-                                std::to_string(kb) + " differ");
-  const Shape a_shape = a.shape(), b_shape = b.shape();
-  const Shape a_batch(a_shape.begin(), a_shape.end() - 2), b_batch(b_shape.begin(), b_shape.end() - 2);
-  Shape expected;
-  if (!sdk::checks::try_broadcast(a_batch, b_batch, expected))
-    throw sdk::invalid_argument(std::string(op) + ": a is " + a.shape_str() + " and b is " + b.shape_str() +
-                                ": batch dims " + sdk::shape_string(a_batch) + " and " + sdk::shape_string(b_batch) +
-                                " do not broadcast");
-  expected.push_back(m);
-  expected.push_back(n);
-  check_shape(op, "dst", dst, expected);
-  if (bias) {
-    check_float(op, "bias", *bias, device);
-    check_same_dtype(op, "bias", *bias, "a", a);
-    check_shape(op, "bias", *bias, {n});
-  }
+  if (bias) check_float(op, "bias", *bias, device);
+  const sdk::checks::MatmulSizes sizes =
+      sdk::checks::check_matmul_shapes(op, args.transpose_a, args.transpose_b, args.activation, a, b, bias, dst);
+  const int64_t ka = sizes.k;
   check_output(op, "dst", dst);
   // cuBLAS and the epilogue / copy kernels read whole elements.
   check_aligned(op, "a", a);

@@ -28,10 +28,6 @@ class PackedMatrix final : public Packed {
   std::vector<unsigned char> bytes_;
 };
 
-std::string operand(const char* name, const View& v, bool transposed) {
-  return std::string(name) + " is " + v.shape_str() + (transposed ? " (transposed)" : "");
-}
-
 // The matmul behind both entry points; `op` names the one the caller used.
 void run_matmul(const char* op, const MatmulArgs& args, const View& a, const View& b, const View* bias,
                 const View& dst) {
@@ -40,39 +36,11 @@ void run_matmul(const char* op, const MatmulArgs& args, const View& a, const Vie
   check_float(op, "dst", dst);
   check_same_dtype(op, "b", b, "a", a);
   check_same_dtype(op, "dst", dst, "a", a);
-  if (a.ndim() < 2 || b.ndim() < 2)
-    throw sdk::invalid_argument(std::string(op) + ": a is " + a.shape_str() + " and b is " + b.shape_str() +
-                                ": both need at least 2 dims");
-  check_unary_op(op, args.activation);
-  if (args.activation == LOOM_UNARY_LINEAR)
-    throw sdk::invalid_argument(std::string(op) +
-                                ": activation 'linear' has no parameters in a matmul; use alpha and beta");
-
-  // op(a) is [..., M, K], op(b) is [..., K, N].
-  const int64_t m = args.transpose_a ? a.dim(-1) : a.dim(-2);
-  const int64_t ka = args.transpose_a ? a.dim(-2) : a.dim(-1);
-  const int64_t kb = args.transpose_b ? b.dim(-1) : b.dim(-2);
-  const int64_t n = args.transpose_b ? b.dim(-2) : b.dim(-1);
-  if (ka != kb)
-    throw sdk::invalid_argument(std::string(op) + ": " + operand("a", a, args.transpose_a) + " and " +
-                                operand("b", b, args.transpose_b) + ": inner dims " + std::to_string(ka) + " and " +
-                                std::to_string(kb) + " differ");
-  const Shape a_shape = a.shape(), b_shape = b.shape();
-  const Shape a_batch(a_shape.begin(), a_shape.end() - 2), b_batch(b_shape.begin(), b_shape.end() - 2);
-  Shape batch;
-  if (!try_broadcast(a_batch, b_batch, batch))
-    throw sdk::invalid_argument(std::string(op) + ": a is " + a.shape_str() + " and b is " + b.shape_str() +
-                                ": batch dims " + sdk::shape_string(a_batch) + " and " + sdk::shape_string(b_batch) +
-                                " do not broadcast");
-  Shape expected = batch;
-  expected.push_back(m);
-  expected.push_back(n);
-  check_shape(op, "dst", dst, expected);
-  if (bias) {
-    check_float(op, "bias", *bias);
-    check_same_dtype(op, "bias", *bias, "a", a);
-    check_shape(op, "bias", *bias, {n});
-  }
+  if (bias) check_float(op, "bias", *bias);
+  const sdk::checks::MatmulSizes sizes =
+      sdk::checks::check_matmul_shapes(op, args.transpose_a, args.transpose_b, args.activation, a, b, bias, dst);
+  const Shape& batch = sizes.batch;
+  const int64_t m = sizes.m, n = sizes.n, ka = sizes.k;
 
   // Strides of op(a) and op(b) along their last two dims.
   const int64_t a_sm = args.transpose_a ? a.stride(-1) : a.stride(-2);

@@ -133,22 +133,9 @@ void store_state(const View* v, int64_t index, int64_t batch, int64_t hidden, co
 std::unique_ptr<Packed> ReferenceBackend::rnn_pack(const RnnArgs& args, const std::vector<View>& w_ih,
                                                    const std::vector<View>& w_hh, const std::vector<View>& b_ih,
                                                    const std::vector<View>& b_hh) {
-  if (!cell_name(args.cell)) throw sdk::invalid_argument("rnn_pack: unknown cell " + std::to_string(args.cell));
-  if (args.input_size <= 0 || args.hidden_size <= 0 || args.num_layers <= 0)
-    throw sdk::invalid_argument("rnn_pack: input_size " + std::to_string(args.input_size) + ", hidden_size " +
-                                std::to_string(args.hidden_size) + " and num_layers " +
-                                std::to_string(args.num_layers) + " must all be positive");
-  const size_t count = static_cast<size_t>(args.num_layers) * static_cast<size_t>(args.dirs());
-  auto check_count = [&](const char* array, const std::vector<View>& v, bool optional) {
-    if (v.size() == count || (optional && v.empty())) return;
-    throw sdk::invalid_argument("rnn_pack: " + std::string(array) + " has " + std::to_string(v.size()) +
-                                " entries; expected num_layers * dirs = " + std::to_string(count) +
-                                (optional ? " (or none)" : ""));
-  };
-  check_count("w_ih", w_ih, false);
-  check_count("w_hh", w_hh, false);
-  check_count("b_ih", b_ih, true);
-  check_count("b_hh", b_hh, true);
+  const size_t count = sdk::checks::check_rnn_pack_counts(args.cell, args.input_size, args.hidden_size,
+                                                         args.num_layers, args.bidirectional, w_ih.size(),
+                                                         w_hh.size(), b_ih.size(), b_hh.size());
 
   auto packed = std::make_unique<PackedRnn>();
   packed->args = args;

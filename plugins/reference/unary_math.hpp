@@ -8,30 +8,11 @@
 
 #include "loom/abi/backend.h"
 #include "loom/sdk/error.hpp"
+#include "loom/sdk/op_checks.hpp"
 
 namespace loom::reference {
 
-inline const char* unary_name(int32_t op) {
-  switch (op) {
-    case LOOM_UNARY_IDENTITY: return "identity";
-    case LOOM_UNARY_RELU: return "relu";
-    case LOOM_UNARY_GELU: return "gelu";
-    case LOOM_UNARY_GELU_TANH: return "gelu_tanh";
-    case LOOM_UNARY_TANH: return "tanh";
-    case LOOM_UNARY_SIGMOID: return "sigmoid";
-    case LOOM_UNARY_EXP: return "exp";
-    case LOOM_UNARY_LOG: return "log";
-    case LOOM_UNARY_SQRT: return "sqrt";
-    case LOOM_UNARY_ABS: return "abs";
-    case LOOM_UNARY_SQUARE: return "square";
-    case LOOM_UNARY_LINEAR: return "linear";
-    default: return nullptr;
-  }
-}
-
-inline void check_unary_op(const char* op, int32_t unary) {
-  if (!unary_name(unary)) throw sdk::invalid_argument(std::string(op) + ": unknown unary op " + std::to_string(unary));
-}
+using sdk::checks::check_unary_op;
 
 inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 

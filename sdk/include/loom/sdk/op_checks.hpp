@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "loom/abi/backend.h"
 #include "loom/sdk/dtype.hpp"
 #include "loom/sdk/error.hpp"
 #include "loom/sdk/view.hpp"
@@ -92,6 +93,101 @@ inline bool broadcasts_to(const Shape& from, const Shape& to) {
   for (size_t i = 0; i < from.size(); ++i)
     if (from[i] != 1 && from[i] != to[lead + i]) return false;
   return true;
+}
+
+// ---- Checks of whole ops, shared by every backend. They check shapes and
+// options only: dtypes and memory are each backend's (check_view above).
+
+// The name of a loom_unary_op ("gelu"), or nullptr for an unknown code.
+inline const char* unary_op_name(int32_t op) {
+  switch (op) {
+    case LOOM_UNARY_IDENTITY: return "identity";
+    case LOOM_UNARY_RELU: return "relu";
+    case LOOM_UNARY_GELU: return "gelu";
+    case LOOM_UNARY_GELU_TANH: return "gelu_tanh";
+    case LOOM_UNARY_TANH: return "tanh";
+    case LOOM_UNARY_SIGMOID: return "sigmoid";
+    case LOOM_UNARY_EXP: return "exp";
+    case LOOM_UNARY_LOG: return "log";
+    case LOOM_UNARY_SQRT: return "sqrt";
+    case LOOM_UNARY_ABS: return "abs";
+    case LOOM_UNARY_SQUARE: return "square";
+    case LOOM_UNARY_LINEAR: return "linear";
+    default: return nullptr;
+  }
+}
+
+inline void check_unary_op(const char* op, int32_t unary) {
+  if (!unary_op_name(unary)) throw invalid_argument(std::string(op) + ": unknown unary op " + std::to_string(unary));
+}
+
+// dst is [batch..., m, n]; k is the inner dim of op(a) x op(b).
+struct MatmulSizes {
+  Shape batch;
+  int64_t m = 0, n = 0, k = 0;
+};
+
+// matmul / matmul_packed: both operands at least 2-D, an activation that is a
+// unary op but LINEAR, matching inner dims, batch dims that broadcast, dst of
+// the broadcast batch x [m, n], bias [n] of a's dtype.
+inline MatmulSizes check_matmul_shapes(const char* op, bool transpose_a, bool transpose_b, int32_t activation,
+                                       const View& a, const View& b, const View* bias, const View& dst) {
+  if (a.ndim() < 2 || b.ndim() < 2)
+    throw invalid_argument(std::string(op) + ": a is " + a.shape_str() + " and b is " + b.shape_str() +
+                           ": both need at least 2 dims");
+  check_unary_op(op, activation);
+  if (activation == LOOM_UNARY_LINEAR)
+    throw invalid_argument(std::string(op) + ": activation 'linear' has no parameters in a matmul; use alpha and beta");
+  auto operand = [](const char* name, const View& v, bool transposed) {
+    return std::string(name) + " is " + v.shape_str() + (transposed ? " (transposed)" : "");
+  };
+  // op(a) is [..., M, K], op(b) is [..., K, N].
+  MatmulSizes s;
+  s.m = transpose_a ? a.dim(-1) : a.dim(-2);
+  s.k = transpose_a ? a.dim(-2) : a.dim(-1);
+  const int64_t kb = transpose_b ? b.dim(-1) : b.dim(-2);
+  s.n = transpose_b ? b.dim(-2) : b.dim(-1);
+  if (s.k != kb)
+    throw invalid_argument(std::string(op) + ": " + operand("a", a, transpose_a) + " and " + operand("b", b, transpose_b) +
+                           ": inner dims " + std::to_string(s.k) + " and " + std::to_string(kb) + " differ");
+  const Shape a_shape = a.shape(), b_shape = b.shape();
+  const Shape a_batch(a_shape.begin(), a_shape.end() - 2), b_batch(b_shape.begin(), b_shape.end() - 2);
+  if (!try_broadcast(a_batch, b_batch, s.batch))
+    throw invalid_argument(std::string(op) + ": a is " + a.shape_str() + " and b is " + b.shape_str() + ": batch dims " +
+                           shape_string(a_batch) + " and " + shape_string(b_batch) + " do not broadcast");
+  Shape expected = s.batch;
+  expected.push_back(s.m);
+  expected.push_back(s.n);
+  check_shape(op, "dst", dst, expected);
+  if (bias) {
+    check_same_dtype(op, "bias", *bias, "a", a);
+    check_shape(op, "bias", *bias, {s.n});
+  }
+  return s;
+}
+
+// rnn_pack: a known cell, positive sizes, and num_layers * dirs entries in
+// each weight array (the bias arrays may also be empty). Returns that count.
+inline size_t check_rnn_pack_counts(int32_t cell, int64_t input_size, int64_t hidden_size, int32_t num_layers,
+                                    bool bidirectional, size_t w_ih, size_t w_hh, size_t b_ih, size_t b_hh) {
+  if (cell != LOOM_RNN_TANH && cell != LOOM_RNN_RELU && cell != LOOM_RNN_LSTM && cell != LOOM_RNN_GRU)
+    throw invalid_argument("rnn_pack: unknown cell " + std::to_string(cell));
+  if (input_size <= 0 || hidden_size <= 0 || num_layers <= 0)
+    throw invalid_argument("rnn_pack: input_size " + std::to_string(input_size) + ", hidden_size " +
+                           std::to_string(hidden_size) + " and num_layers " + std::to_string(num_layers) +
+                           " must all be positive");
+  const size_t count = static_cast<size_t>(num_layers) * (bidirectional ? 2u : 1u);
+  auto check_count = [&](const char* array, size_t n, bool optional) {
+    if (n == count || (optional && n == 0)) return;
+    throw invalid_argument("rnn_pack: " + std::string(array) + " has " + std::to_string(n) +
+                           " entries; expected num_layers * dirs = " + std::to_string(count) +
+                           (optional ? " (or none)" : ""));
+  };
+  check_count("w_ih", w_ih, false);
+  check_count("w_hh", w_hh, false);
+  check_count("b_ih", b_ih, true);
+  check_count("b_hh", b_hh, true);
+  return count;
 }
 
 }  // namespace loom::sdk::checks
