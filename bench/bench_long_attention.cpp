@@ -53,6 +53,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -83,6 +84,8 @@ constexpr const char* kHelp =
     "  --lf-block C         Longformer block_size (queries per chunk; default: the layer's)\n"
     "  --lin-block B        Linformer block_size (queries per attention block; default: the layer's)\n"
     "  --backend NAME       backend (default onednn)\n"
+    "  --variants LIST      timed variants only (full, linformer_k<K>, longformer, longformer_g1,\n"
+    "                       out_projection; default all; ratios are to the first one listed)\n"
     "  --no-memory          skip the peak-memory child processes\n"
     "  --memory-only        skip the timing (memory is not disturbed by other work on the machine)\n"
     "  --memory-limit-gb G  address-space limit of the unblocked full-attention child (default 8)\n"
@@ -96,6 +99,7 @@ struct Config {
   int64_t lin_block = 0;  // 0: the layer's default
   std::vector<int64_t> seqs{1024, 2048, 4096, 8192, 16384};
   std::vector<int64_t> ks{128, 256};
+  std::vector<std::string> only;  // --variants: empty = all
   std::string backend = "onednn";
   bool memory = true;
   bool timing = true;
@@ -247,7 +251,11 @@ std::vector<std::string> timed_keys(const Config& c) {
   keys.push_back("longformer");
   keys.push_back("longformer_g1");
   keys.push_back("out_projection");
-  return keys;
+  if (c.only.empty()) return keys;
+  for (const auto& k : c.only)
+    if (std::find(keys.begin(), keys.end(), k) == keys.end())
+      throw std::invalid_argument("--variants: unknown variant '" + k + "'");
+  return c.only;
 }
 
 // ---------------------------------------------------------------- child mode
@@ -497,6 +505,11 @@ int main(int argc, char** argv) {
       else if (take_value(opt.rest, i, "--lf-block", v)) c.lf_block = to_long("--lf-block", v, 1, 1 << 20);
       else if (take_value(opt.rest, i, "--lin-block", v)) c.lin_block = to_long("--lin-block", v, 1, 1 << 22);
       else if (take_value(opt.rest, i, "--backend", v)) c.backend = v;
+      else if (take_value(opt.rest, i, "--variants", v)) {
+        std::stringstream in(v);
+        std::string item;
+        while (std::getline(in, item, ',')) c.only.push_back(item);
+      }
       else if (opt.rest[i] == "--no-memory") c.memory = false;
       else if (opt.rest[i] == "--memory-only") c.timing = false;
       else if (take_value(opt.rest, i, "--memory-limit-gb", v)) c.memory_limit_gb = to_double("--memory-limit-gb", v, 0.0);
@@ -508,6 +521,7 @@ int main(int argc, char** argv) {
     }
     if (c.e % c.h != 0) throw std::invalid_argument("--dim must be divisible by --heads");
     if (c.w % 2 != 0) throw std::invalid_argument("--window must be even");
+    timed_keys(c);  // checks --variants against --ks
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "bench_long_attention: %s (see --help)\n", e.what());
     return 2;

@@ -101,30 +101,57 @@ LinformerAttention::LinformerAttention(const sdk::LayerInit& init, const std::st
     sdk::Buffer b = weight("to_out.bias", {c_.dim});
     to_out_ = Projection(ops, w.view(), &b.view());
   }
-  const Shape proj = c_.sharing == LinformerSharing::none ? Shape{c_.heads, c_.seq_len, c_.k} : Shape{c_.seq_len, c_.k};
-  if (share) {
-    if (share->c_.seq_len != c_.seq_len || share->c_.k != c_.k)
-      throw sdk::invalid_argument("layerwise sharing needs the same seq_len and k in every layer");
-    proj_k_ = share->proj_k_;
-  } else {
-    proj_k_ = std::make_shared<sdk::Buffer>(weight("proj_k", proj));
+  if (c_.sharing == LinformerSharing::none) {
+    const Shape proj = {c_.heads, c_.seq_len, c_.k};
+    proj_k_ = weight("proj_k", proj);
+    proj_v_ = weight("proj_v", proj);
+    return;
   }
-  if (!c_.values_are_keys()) proj_v_ = std::make_shared<sdk::Buffer>(weight("proj_v", proj));
+  if (share) {
+    if (share->c_.seq_len != c_.seq_len || share->c_.k != c_.k || !share->ef_t_ ||
+        share->ef_t_->view().dim(0) != c_.k)
+      throw sdk::invalid_argument("layerwise sharing needs the same seq_len and k in every layer");
+    ef_t_ = share->ef_t_;
+    return;
+  }
+  const Shape proj = {c_.seq_len, c_.k};
+  const int64_t rows = c_.values_are_keys() ? c_.k : 2 * c_.k;
+  ef_t_ = std::make_shared<sdk::Buffer>(ops.empty(LOOM_DTYPE_F32, {rows, c_.seq_len}));
+  {
+    const sdk::Buffer e = weight("proj_k", proj);
+    ops.copy(e.view().transpose(0, 1), ef_t_->view().slice(0, 0, c_.k));
+  }
+  if (!c_.values_are_keys()) {
+    const sdk::Buffer f = weight("proj_v", proj);
+    ops.copy(f.view().transpose(0, 1), ef_t_->view().slice(0, c_.k, rows));
+  }
 }
 
-sdk::Buffer LinformerAttention::project(const sdk::Ops& ops, const View& kv, const View& e, const Projection& w) const {
+void LinformerAttention::project(const sdk::Ops& ops, const View& kv, sdk::Buffer& keys, sdk::Buffer& values) const {
+  if (c_.sharing == LinformerSharing::none) {
+    keys = project_per_head(ops, kv, proj_k_.view(), to_k_);
+    if (!c_.values_are_keys()) values = project_per_head(ops, kv, proj_v_.view(), to_v_);
+    return;
+  }
+  // [E^T; F^T] x: both sequence projections in one product, then the k-row
+  // feature projections, (E^T x) W^T = E^T (x W^T).
+  const int64_t n = kv.dim(0), m = kv.dim(1), k = c_.k, kvf = c_.kv_features();
+  const View eft = ef_t_->view();
+  sdk::Buffer ex = ops.empty(LOOM_DTYPE_F32, {n, eft.dim(0), c_.dim});
+  ops.matmul(eft.slice(1, 0, m), kv, nullptr, ex.view());
+  keys = ops.empty(LOOM_DTYPE_F32, {n, k, kvf});
+  to_k_.apply(ops, ex.view().slice(1, 0, k), keys.view());
+  if (c_.values_are_keys()) return;
+  values = ops.empty(LOOM_DTYPE_F32, {n, k, kvf});
+  to_v_.apply(ops, ex.view().slice(1, k, 2 * k), values.view());
+}
+
+sdk::Buffer LinformerAttention::project_per_head(const sdk::Ops& ops, const View& kv, const View& e,
+                                                 const Projection& w) const {
+  // A projection per head: features first, then E_h^T K_h for every head.
   const int64_t n = kv.dim(0), m = kv.dim(1), kvf = c_.kv_features();
   sdk::MatmulArgs ta;
   ta.transpose_a = true;
-  if (c_.sharing != LinformerSharing::none) {
-    // (E^T x) W^T: the sequence first, then k rows of features.
-    sdk::Buffer ex = ops.empty(LOOM_DTYPE_F32, {n, c_.k, c_.dim});
-    ops.matmul(e.slice(0, 0, m), kv, nullptr, ex.view(), ta);
-    sdk::Buffer out = ops.empty(LOOM_DTYPE_F32, {n, c_.k, kvf});
-    w.apply(ops, ex.view(), out.view());
-    return out;
-  }
-  // A projection per head: features first, then E_h^T K_h for every head.
   sdk::Buffer full = ops.empty(LOOM_DTYPE_F32, {n, m, kvf});
   w.apply(ops, kv, full.view());
   const View heads = c_.one_kv_head ? unsqueeze(full.view(), 1) : split_heads(full.view(), c_.heads);
@@ -168,9 +195,8 @@ void LinformerAttention::run(const sdk::Ops& ops, const Io& io, const char* x_na
 
   sdk::Buffer q = ops.empty(LOOM_DTYPE_F32, {n, t, c_.inner()});
   to_q_.apply(ops, io.x, q.view());
-  const sdk::Buffer keys = project(ops, kv, proj_k_->view(), to_k_);
-  sdk::Buffer values_own;
-  if (!c_.values_are_keys()) values_own = project(ops, kv, proj_v_->view(), to_v_);
+  sdk::Buffer keys, values_own;
+  project(ops, kv, keys, values_own);
   const View kp = keys.view(), vp = c_.values_are_keys() ? kp : values_own.view();
   const auto as_heads = [&](const View& v) {
     if (c_.sharing == LinformerSharing::none) return v;  // already [N, H, k, d]

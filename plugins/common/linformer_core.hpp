@@ -77,12 +77,22 @@ class LinformerAttention {
   const LinformerConfig& config() const { return c_; }
 
  private:
-  // K' or V' [N, k, kv] (shared projection) or [N, heads, k, dim_head] (none).
-  sdk::Buffer project(const sdk::Ops& ops, const View& kv, const View& e, const Projection& w) const;
+  // Keys and values projected along the sequence. Shared projections: K' and
+  // V' [N, k, kv]; none: [N, heads, k, dim_head]. `values` stays empty when
+  // values are keys.
+  void project(const sdk::Ops& ops, const View& kv, sdk::Buffer& keys, sdk::Buffer& values) const;
+  // sharing none: one sequence projection per head.
+  sdk::Buffer project_per_head(const sdk::Ops& ops, const View& kv, const View& e, const Projection& w) const;
 
   LinformerConfig c_;
   Projection to_q_, to_k_, to_v_, to_out_;
-  std::shared_ptr<sdk::Buffer> proj_k_, proj_v_;  // shared between layers with layerwise sharing
+  // sharing none: proj_k, proj_v [heads, seq_len, k] as read.
+  sdk::Buffer proj_k_, proj_v_;
+  // Shared projections: E^T stacked over F^T (F^T only without values of
+  // their own), [2k or k, seq_len] dense, made once at load so that both
+  // sequence projections are one product with a plain operand. Shared
+  // between layers with layerwise sharing.
+  std::shared_ptr<sdk::Buffer> ef_t_;
 };
 
 // A padding mask [N, m] (bool/u8, nonzero = padding) as f32 keep factors
