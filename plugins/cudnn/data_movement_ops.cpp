@@ -34,25 +34,10 @@ void CudnnBackend::concat(const std::vector<View>& srcs, int32_t axis_in, const 
   const char* op = "concat";
   const int device = state_->device();
   check_view(op, "dst", dst, device);
-  if (srcs.empty()) throw sdk::invalid_argument("concat: no sources for dst " + describe(dst));
-  const int axis = normalize_axis(op, axis_in, dst.ndim());
-  int64_t total = 0;
-  for (size_t s = 0; s < srcs.size(); ++s) {
-    const View& src = srcs[s];
-    const std::string name = "source " + std::to_string(s);
-    check_view(op, name.c_str(), src, device);
-    check_same_dtype(op, name.c_str(), src, "dst", dst);
-    bool fits = src.ndim() == dst.ndim();
-    for (int d = 0; fits && d < dst.ndim(); ++d) fits = d == axis || src.dim(d) == dst.dim(d);
-    if (!fits)
-      throw sdk::invalid_argument("concat: " + name + " is " + src.shape_str() + " but dst is " + dst.shape_str() +
-                                  ": all dims except axis " + std::to_string(axis) + " must match");
-    check_aligned(op, name.c_str(), src);
-    total += src.dim(axis);
-  }
-  if (total != dst.dim(axis))
-    throw sdk::invalid_argument("concat: the sources add up to " + std::to_string(total) + " along axis " +
-                                std::to_string(axis) + " but dst is " + dst.shape_str());
+  const int axis = sdk::checks::check_concat_shapes(srcs, axis_in, dst, [&](const char* name, const View& src) {
+    check_view(op, name, src, device);
+    check_aligned(op, name, src);
+  });
   check_output(op, "dst", dst);
   check_aligned(op, "dst", dst);
   if (dst.numel() == 0) return;
@@ -71,16 +56,7 @@ void CudnnBackend::gather(const View& table, const View& indices, const View& ds
   check_view(op, "table", table, device);
   check_view(op, "indices", indices, device);
   check_view(op, "dst", dst, device);
-  if (table.ndim() != 2)
-    throw sdk::invalid_argument("gather: table is " + table.shape_str() + "; it must be 2-D [V, D]");
-  if (indices.dtype() != LOOM_DTYPE_I32 && indices.dtype() != LOOM_DTYPE_I64)
-    throw sdk::unsupported("gather: indices are " + describe(indices) + "; expected i32 or i64");
-  if (indices.ndim() + 1 > LOOM_MAX_DIMS)
-    throw sdk::invalid_argument("gather: indices " + indices.shape_str() + " leave no room for the row dim in dst");
-  check_same_dtype(op, "dst", dst, "table", table);
-  Shape expected = indices.shape();
-  expected.push_back(table.dim(1));
-  check_shape(op, "dst", dst, expected);
+  sdk::checks::check_gather_shapes(table, indices, dst);
   check_output(op, "dst", dst);
   check_aligned(op, "table", table);
   check_aligned(op, "indices", indices);

@@ -11,17 +11,11 @@ namespace loom::cudnn {
 
 void CudnnBackend::reduce(int32_t op, const View& src, const View& dst) {
   const char* name = "reduce";
-  if (op != LOOM_REDUCE_SUM && op != LOOM_REDUCE_MEAN && op != LOOM_REDUCE_MAX)
-    throw sdk::invalid_argument("reduce: unknown reduce op " + std::to_string(op));
   const int device = state_->device();
   check_float(name, "src", src, device);
   check_float(name, "dst", dst, device);
   check_same_dtype(name, "dst", dst, "src", src);
-  bool fits = src.ndim() == dst.ndim();
-  for (int d = 0; fits && d < src.ndim(); ++d) fits = dst.dim(d) == src.dim(d) || dst.dim(d) == 1;
-  if (!fits)
-    throw sdk::invalid_argument("reduce: src is " + src.shape_str() + " and dst is " + dst.shape_str() +
-                                ": dst needs src's rank, each dim equal to src's or 1 (reduced)");
+  sdk::checks::check_reduce_shapes(op, src, dst);
   check_output(name, "dst", dst);
   check_aligned(name, "src", src);
   check_aligned(name, "dst", dst);

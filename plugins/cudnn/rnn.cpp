@@ -32,16 +32,6 @@ namespace loom::cudnn {
 
 namespace {
 
-const char* cell_name(int32_t cell) {
-  switch (cell) {
-    case LOOM_RNN_TANH: return "rnn_tanh";
-    case LOOM_RNN_RELU: return "rnn_relu";
-    case LOOM_RNN_LSTM: return "lstm";
-    case LOOM_RNN_GRU: return "gru";
-    default: return nullptr;
-  }
-}
-
 cudnnRNNMode_t cell_mode(int32_t cell) {
   switch (cell) {
     case LOOM_RNN_TANH: return CUDNN_RNN_TANH;
@@ -243,7 +233,7 @@ std::unique_ptr<Packed> CudnnBackend::rnn_pack(const RnnArgs& args, const std::v
                                          static_cast<int32_t>(H),  // projSize == hiddenSize: no projection
                                          args.num_layers, packed->dropout,
                                          CUDNN_RNN_PADDED_IO_ENABLED),  // permits the SEQ_MAJOR_UNPACKED layout
-                "rnn_pack: setting the RNN descriptor (" + std::string(cell_name(args.cell)) + ", " +
+                "rnn_pack: setting the RNN descriptor (" + std::string(sdk::checks::rnn_cell_name(args.cell)) + ", " +
                     std::to_string(args.num_layers) + " layers, input " + std::to_string(args.input_size) +
                     ", hidden " + std::to_string(H) + ")");
     check_cudnn(cudnnGetRNNWeightSpaceSize(handle, packed->rnn, &packed->weight_bytes),
@@ -311,7 +301,7 @@ void CudnnBackend::rnn_forward(const Packed& weights, const View& src, const Vie
   const bool lstm = args.cell == LOOM_RNN_LSTM;
   if (!lstm && (c0 || cn))
     throw sdk::invalid_argument(std::string("rnn_forward: ") + (c0 ? "c0" : "cn") + " is given but the cell is " +
-                                cell_name(args.cell) + "; cell states are for LSTM only");
+                                sdk::checks::rnn_cell_name(args.cell) + "; cell states are for LSTM only");
   check_state("h0", h0, {states, N, H}, dtype, device, false);
   check_state("c0", c0, {states, N, H}, dtype, device, false);
   check_state("hn", hn, {states, N, H}, dtype, device, true);
@@ -381,7 +371,7 @@ void CudnnBackend::rnn_forward(const Packed& weights, const View& src, const Vie
                               hy ? hy->data() : nullptr, h_desc.get(), cx ? cx->data() : nullptr,
                               cy ? cy->data() : nullptr, packed->weight_bytes, packed->weights, work_bytes,
                               work.data(), reserve_bytes, reserve.data()),
-              "rnn_forward: cudnnRNNForward (" + std::string(cell_name(args.cell)) + ", T " + std::to_string(T) +
+              "rnn_forward: cudnnRNNForward (" + std::string(sdk::checks::rnn_cell_name(args.cell)) + ", T " + std::to_string(T) +
                   ", N " + std::to_string(N) + ")");
 
   // Results computed in scratch go to the caller's strided views.

@@ -48,24 +48,8 @@ void ReferenceBackend::copy(const View& src, const View& dst) {
 void ReferenceBackend::concat(const std::vector<View>& srcs, int32_t axis_in, const View& dst) {
   const char* op = "concat";
   check_view(op, "dst", dst);
-  if (srcs.empty()) throw sdk::invalid_argument("concat: no sources for dst " + describe(dst));
-  const int axis = normalize_axis(op, axis_in, dst.ndim());
-  int64_t total = 0;
-  for (size_t s = 0; s < srcs.size(); ++s) {
-    const View& src = srcs[s];
-    const std::string name = "source " + std::to_string(s);
-    check_view(op, name.c_str(), src);
-    check_same_dtype(op, name.c_str(), src, "dst", dst);
-    bool fits = src.ndim() == dst.ndim();
-    for (int d = 0; fits && d < dst.ndim(); ++d) fits = d == axis || src.dim(d) == dst.dim(d);
-    if (!fits)
-      throw sdk::invalid_argument("concat: " + name + " is " + src.shape_str() + " but dst is " + dst.shape_str() +
-                                  ": all dims except axis " + std::to_string(axis) + " must match");
-    total += src.dim(axis);
-  }
-  if (total != dst.dim(axis))
-    throw sdk::invalid_argument("concat: the sources add up to " + std::to_string(total) + " along axis " +
-                                std::to_string(axis) + " but dst is " + dst.shape_str());
+  const int axis = sdk::checks::check_concat_shapes(srcs, axis_in, dst,
+                                                     [&](const char* name, const View& src) { check_view(op, name, src); });
   int64_t begin = 0;
   for (const View& src : srcs) {
     copy_elements(src, dst.slice(axis, begin, begin + src.dim(axis)));
@@ -78,16 +62,7 @@ void ReferenceBackend::gather(const View& table, const View& indices, const View
   check_view(op, "table", table);
   check_view(op, "indices", indices);
   check_view(op, "dst", dst);
-  if (table.ndim() != 2)
-    throw sdk::invalid_argument("gather: table is " + table.shape_str() + "; it must be 2-D [V, D]");
-  if (indices.dtype() != LOOM_DTYPE_I32 && indices.dtype() != LOOM_DTYPE_I64)
-    throw sdk::unsupported("gather: indices are " + describe(indices) + "; expected i32 or i64");
-  if (indices.ndim() + 1 > LOOM_MAX_DIMS)
-    throw sdk::invalid_argument("gather: indices " + indices.shape_str() + " leave no room for the row dim in dst");
-  check_same_dtype(op, "dst", dst, "table", table);
-  Shape expected = indices.shape();
-  expected.push_back(table.dim(1));
-  check_shape(op, "dst", dst, expected);
+  sdk::checks::check_gather_shapes(table, indices, dst);
 
   // Every index is checked before anything is written: a bad one leaves dst untouched.
   const int64_t vocab = table.dim(0);

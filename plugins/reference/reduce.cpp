@@ -12,16 +12,10 @@ namespace loom::reference {
 
 void ReferenceBackend::reduce(int32_t op, const View& src, const View& dst) {
   const char* name = "reduce";
-  if (op != LOOM_REDUCE_SUM && op != LOOM_REDUCE_MEAN && op != LOOM_REDUCE_MAX)
-    throw sdk::invalid_argument("reduce: unknown reduce op " + std::to_string(op));
   check_float(name, "src", src);
   check_float(name, "dst", dst);
   check_same_dtype(name, "dst", dst, "src", src);
-  bool fits = src.ndim() == dst.ndim();
-  for (int d = 0; fits && d < src.ndim(); ++d) fits = dst.dim(d) == src.dim(d) || dst.dim(d) == 1;
-  if (!fits)
-    throw sdk::invalid_argument("reduce: src is " + src.shape_str() + " and dst is " + dst.shape_str() +
-                                ": dst needs src's rank, each dim equal to src's or 1 (reduced)");
+  sdk::checks::check_reduce_shapes(op, src, dst);
 
   const Shape out = dst.shape();
   const int64_t out_count = dst.numel();

@@ -31,16 +31,6 @@ class PackedRnn final : public Packed {
   std::vector<CellWeights> cells;  // index layer * dirs + direction
 };
 
-const char* cell_name(int32_t cell) {
-  switch (cell) {
-    case LOOM_RNN_TANH: return "rnn_tanh";
-    case LOOM_RNN_RELU: return "rnn_relu";
-    case LOOM_RNN_LSTM: return "lstm";
-    case LOOM_RNN_GRU: return "gru";
-    default: return nullptr;
-  }
-}
-
 // Reads a float view of any shape and strides into doubles, row-major.
 std::vector<double> read_all(const View& v) {
   std::vector<double> out;
@@ -186,7 +176,7 @@ void ReferenceBackend::rnn_forward(const Packed& weights, const View& src, const
   const bool lstm = args.cell == LOOM_RNN_LSTM;
   if (!lstm && (c0 || cn))
     throw sdk::invalid_argument(std::string("rnn_forward: ") + (c0 ? "c0" : "cn") + " is given but the cell is " +
-                                cell_name(args.cell) + "; cell states are for LSTM only");
+                                sdk::checks::rnn_cell_name(args.cell) + "; cell states are for LSTM only");
   check_state("h0", h0, {states, N, H}, packed->dtype);
   check_state("c0", c0, {states, N, H}, packed->dtype);
   check_state("hn", hn, {states, N, H}, packed->dtype);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "loom/abi/backend.h"
 #include "loom/sdk/dtype.hpp"
@@ -166,11 +167,22 @@ inline MatmulSizes check_matmul_shapes(const char* op, bool transpose_a, bool tr
   return s;
 }
 
+// "lstm", "gru", "rnn_tanh", "rnn_relu", or nullptr for an unknown cell.
+inline const char* rnn_cell_name(int32_t cell) {
+  switch (cell) {
+    case LOOM_RNN_TANH: return "rnn_tanh";
+    case LOOM_RNN_RELU: return "rnn_relu";
+    case LOOM_RNN_LSTM: return "lstm";
+    case LOOM_RNN_GRU: return "gru";
+    default: return nullptr;
+  }
+}
+
 // rnn_pack: a known cell, positive sizes, and num_layers * dirs entries in
 // each weight array (the bias arrays may also be empty). Returns that count.
 inline size_t check_rnn_pack_counts(int32_t cell, int64_t input_size, int64_t hidden_size, int32_t num_layers,
                                     bool bidirectional, size_t w_ih, size_t w_hh, size_t b_ih, size_t b_hh) {
-  if (cell != LOOM_RNN_TANH && cell != LOOM_RNN_RELU && cell != LOOM_RNN_LSTM && cell != LOOM_RNN_GRU)
+  if (!rnn_cell_name(cell))
     throw invalid_argument("rnn_pack: unknown cell " + std::to_string(cell));
   if (input_size <= 0 || hidden_size <= 0 || num_layers <= 0)
     throw invalid_argument("rnn_pack: input_size " + std::to_string(input_size) + ", hidden_size " +
@@ -188,6 +200,57 @@ inline size_t check_rnn_pack_counts(int32_t cell, int64_t input_size, int64_t hi
   check_count("b_ih", b_ih, true);
   check_count("b_hh", b_hh, true);
   return count;
+}
+
+// reduce: a known op, and dst of src's rank with each dim equal to src's or 1.
+inline void check_reduce_shapes(int32_t op, const View& src, const View& dst) {
+  if (op != LOOM_REDUCE_SUM && op != LOOM_REDUCE_MEAN && op != LOOM_REDUCE_MAX)
+    throw invalid_argument("reduce: unknown reduce op " + std::to_string(op));
+  bool fits = src.ndim() == dst.ndim();
+  for (int d = 0; fits && d < src.ndim(); ++d) fits = dst.dim(d) == src.dim(d) || dst.dim(d) == 1;
+  if (!fits)
+    throw invalid_argument("reduce: src is " + src.shape_str() + " and dst is " + dst.shape_str() +
+                           ": dst needs src's rank, each dim equal to src's or 1 (reduced)");
+}
+
+// gather: table [V, D], i32/i64 indices, dst [indices..., D] of the table's dtype.
+inline void check_gather_shapes(const View& table, const View& indices, const View& dst) {
+  if (table.ndim() != 2) throw invalid_argument("gather: table is " + table.shape_str() + "; it must be 2-D [V, D]");
+  if (indices.dtype() != LOOM_DTYPE_I32 && indices.dtype() != LOOM_DTYPE_I64)
+    throw unsupported("gather: indices are " + describe(indices) + "; expected i32 or i64");
+  if (indices.ndim() + 1 > LOOM_MAX_DIMS)
+    throw invalid_argument("gather: indices " + indices.shape_str() + " leave no room for the row dim in dst");
+  check_same_dtype("gather", "dst", dst, "table", table);
+  Shape expected = indices.shape();
+  expected.push_back(table.dim(1));
+  check_shape("gather", "dst", dst, expected);
+}
+
+// concat: at least one source, a valid axis, sources of dst's dtype matching
+// it in every dim but `axis`, where they add up to dst's. Returns the axis in
+// [0, ndim). `check_source(name, view)` runs first on each source (memory checks).
+template <class CheckSource>
+int check_concat_shapes(const std::vector<View>& srcs, int32_t axis_in, const View& dst, CheckSource&& check_source) {
+  const char* op = "concat";
+  if (srcs.empty()) throw invalid_argument("concat: no sources for dst " + describe(dst));
+  const int axis = normalize_axis(op, axis_in, dst.ndim());
+  int64_t total = 0;
+  for (size_t s = 0; s < srcs.size(); ++s) {
+    const View& src = srcs[s];
+    const std::string name = "source " + std::to_string(s);
+    check_source(name.c_str(), src);
+    check_same_dtype(op, name.c_str(), src, "dst", dst);
+    bool fits = src.ndim() == dst.ndim();
+    for (int d = 0; fits && d < dst.ndim(); ++d) fits = d == axis || src.dim(d) == dst.dim(d);
+    if (!fits)
+      throw invalid_argument("concat: " + name + " is " + src.shape_str() + " but dst is " + dst.shape_str() +
+                             ": all dims except axis " + std::to_string(axis) + " must match");
+    total += src.dim(axis);
+  }
+  if (total != dst.dim(axis))
+    throw invalid_argument("concat: the sources add up to " + std::to_string(total) + " along axis " +
+                           std::to_string(axis) + " but dst is " + dst.shape_str());
+  return axis;
 }
 
 }  // namespace loom::sdk::checks
