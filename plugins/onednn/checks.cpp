@@ -17,9 +17,4 @@ void check_f32(const char* op, const char* name, const View& v) {
                            "; the onednn backend does this op in f32 only");
 }
 
-void check_unary_op(const char* op, int32_t unary) {
-  if (unary < LOOM_UNARY_IDENTITY || unary > LOOM_UNARY_LINEAR)
-    throw sdk::invalid_argument(std::string(op) + ": unknown unary op code " + std::to_string(unary));
-}
-
 }  // namespace loom::onednn

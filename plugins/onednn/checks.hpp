@@ -24,6 +24,6 @@ using sdk::checks::normalize_axis;
 void check_view(const char* op, const char* name, const View& v);
 // check_view plus dtype F32.
 void check_f32(const char* op, const char* name, const View& v);
-void check_unary_op(const char* op, int32_t unary);
+using sdk::checks::check_unary_op;
 
 }  // namespace loom::onednn

@@ -43,16 +43,6 @@ const int64_t kRepresentativeT = 16, kRepresentativeN = 32;
 // and GRU (docs/performance.md, "Recurrent layers").
 const int64_t kPlainWeightsMaxBatch = 4;
 
-const char* cell_name(int32_t cell) {
-  switch (cell) {
-    case LOOM_RNN_TANH: return "rnn_tanh";
-    case LOOM_RNN_RELU: return "rnn_relu";
-    case LOOM_RNN_LSTM: return "lstm";
-    case LOOM_RNN_GRU: return "gru";
-    default: return "unknown";
-  }
-}
-
 // The PyTorch gate that feeds oneDNN gate g.
 int torch_gate(int32_t cell, int g) {
   if (cell == LOOM_RNN_GRU) return g == 0 ? 1 : g == 1 ? 0 : 2;
@@ -249,7 +239,7 @@ void OnednnBackend::rnn_forward(const Packed& weights, const View& src, const Vi
   check_shape(op, "dst", dst, {t, n, d_n * h});
   const Shape state_shape{states, n, h};
   if ((c0 || cn) && !lstm)
-    throw sdk::invalid_argument(std::string("rnn_forward: c0/cn are given but the cell is ") + cell_name(a.cell) +
+    throw sdk::invalid_argument(std::string("rnn_forward: c0/cn are given but the cell is ") + sdk::checks::rnn_cell_name(a.cell) +
                                 "; only lstm has a cell state");
   for (auto [v, label, out] : {std::tuple{h0, "h0", false}, std::tuple{c0, "c0", false}, std::tuple{hn, "hn", true},
                                std::tuple{cn, "cn", true}}) {
