@@ -48,7 +48,7 @@ multiarch=x86_64-linux-gnu
 # What the build needs from Debian (scripts/install-deps.sh's -dev packages).
 # ocl-icd-opencl-dev: Debian's oneDNN is built with the OpenCL GPU runtime,
 # and its CMake config runs find_package(OpenCL REQUIRED) (headers and
-# libOpenCL.so); install-deps.sh gets it as libdnnl-dev's Recommends.
+# libOpenCL.so); install-deps.sh installs it too.
 roots=(libboost-dev libboost-program-options-dev libdnnl-dev ocl-icd-opencl-dev
        libfmt-dev doctest-dev libyaml-cpp-dev nlohmann-json3-dev)
 

@@ -7,6 +7,7 @@ packages=(
   cmake g++ make
   libboost-dev libboost-program-options-dev   # Boost.DLL (header-only) and Program_options
   libdnnl-dev                                 # oneDNN 2.x, the CPU backend
+  ocl-icd-opencl-dev                          # OpenCL headers: Debian's dnnl-config.cmake requires them
   libfmt-dev doctest-dev libyaml-cpp-dev nlohmann-json3-dev
 )
 
