@@ -1,5 +1,6 @@
 #include "memory_desc.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "loom/sdk/dtype.hpp"
@@ -8,11 +9,14 @@
 namespace loom::onednn {
 
 Layout normalized(Layout l) {
-  int64_t inner = 1;
+  // A size-1 dim's stride is the extent of the dims inside it (the largest
+  // stride x size): a dense tensor's own stride, and for a permuted view (the
+  // heads of [N, T, H, d] as [N, H, T, d]) a stride outside every other dim,
+  // so oneDNN sees the batch as outermost and takes its brgemm kernels.
+  int64_t extent = 1;
   for (size_t i = l.dims.size(); i-- > 0;) {
-    if (l.dims[i] == 1) l.strides[i] = inner;
-    inner = l.strides[i] * l.dims[i];
-    if (inner == 0) inner = 1;  // below a zero stride or an empty dim: any value will do
+    if (l.dims[i] == 1) l.strides[i] = extent;
+    extent = std::max(extent, l.strides[i] * l.dims[i]);
   }
   return l;
 }

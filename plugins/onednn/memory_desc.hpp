@@ -25,9 +25,11 @@ struct Layout {
 };
 
 // The view's layout with its rank padded to `rank` by leading size-1 dims
-// (rank -1: keep it; a 0-d view becomes [1]). Size-1 dims get the stride a
-// dense tensor would have: their stride is meaningless, and normalizing it
-// lets equal layouts compare equal and lets oneDNN pick its dense kernels.
+// (rank -1: keep it; a 0-d view becomes [1]). Size-1 dims get the extent
+// of the dims inside them as stride (what a dense tensor would have; for a
+// permuted view, outside every other dim): their stride is meaningless, and
+// normalizing it lets equal layouts compare equal and lets oneDNN pick its
+// dense and brgemm kernels.
 Layout layout_of(const View& v, int rank = -1);
 // `l` with the dense stride rule above applied to its size-1 dims.
 Layout normalized(Layout l);
