@@ -17,6 +17,10 @@
 //   full            multihead_attention, block_size 128: q, k, v, out
 //                   projections and blocked attention (scratch O(128 n), no
 //                   n x n buffer; the Loom default)
+//   full, unblocked multihead_attention, block_size n: the [1, H, n, n] scores
+//                   and probabilities exist, as in a standard implementation
+//                   (O(n^2) memory: the "full attention" of quality.md's
+//                   targets); timed only where they fit --memory-limit-gb
 //   linformer k=K   linformer_self_attention, seq_len = n, headwise sharing:
 //                   to_q, to_out, K' = (E^T x) W_k^T, V' likewise, attention
 //                   over K positions
@@ -28,13 +32,15 @@
 //                   key_global / value_global projections of every token
 //   out projection  a linear E -> E layer: what longformer leaves out, to add
 //                   when comparing layers with the same four projections
-// "x full" is time(full) / time(variant), measured side by side.
+// "x full" is time(full) / time(variant) and "x n x n" time(full, unblocked)
+// / time(variant), measured side by side.
 //
 // Peak memory (on by default; --no-memory skips it): every (variant, n) runs
 // once more in a child process of its own (this executable re-run with
 // --child), which builds the layer, runs two forward passes and reports
-//   max RSS         the child's peak resident set (getrusage): process,
-//                   plugins, weights, input and two passes
+//   max RSS         the child's peak resident set (VmHWM): process, the
+//                   two plugins it loads (backend, layer), weights, input
+//                   and two passes
 //   pass RSS        the peak resident set during a second forward pass (the
 //                   high-water mark reset through /proc/self/clear_refs, the
 //                   allocator's cache given back first) minus the RSS before
@@ -43,8 +49,7 @@
 //   pass alloc      the host allocator's high-water mark minus its bytes in
 //                   use before the pass: the tensors the layer allocated
 // A fresh process per figure, so no case inherits another's high-water mark.
-// One more child per n runs "full, unblocked" (block_size = n: the n x n
-// scores exist, as in a plain implementation) under an address-space limit
+// The "full, unblocked" child runs under an address-space limit
 // (--memory-limit-gb, default 8): where it cannot run, the table says so with
 // the memory it asked for.
 #include <omp.h>
@@ -84,11 +89,12 @@ constexpr const char* kHelp =
     "  --lf-block C         Longformer block_size (queries per chunk; default: the layer's)\n"
     "  --lin-block B        Linformer block_size (queries per attention block; default: the layer's)\n"
     "  --backend NAME       backend (default onednn)\n"
-    "  --variants LIST      timed variants only (full, linformer_k<K>, longformer, longformer_g1,\n"
-    "                       out_projection; default all; ratios are to the first one listed)\n"
+    "  --variants LIST      timed variants only (full, full_unblocked, linformer_k<K>, longformer,\n"
+    "                       longformer_g1, out_projection; default all; 'x full' is to the first listed)\n"
     "  --no-memory          skip the peak-memory child processes\n"
     "  --memory-only        skip the timing (memory is not disturbed by other work on the machine)\n"
-    "  --memory-limit-gb G  address-space limit of the unblocked full-attention child (default 8)\n"
+    "  --memory-limit-gb G  full_unblocked runs only where its n x n buffers fit in G GB (default 8;\n"
+    "                       its memory child runs under that address-space limit)\n"
     "  --results FILE       write time and memory per (n, variant) as JSON (for plot_long_attention.py)\n"
     "  --plugin-dir DIR     extra plugin folder\n"
     "  --child VARIANT      (internal) one forward pass of VARIANT at --seq N; prints a MEMORY line\n";
@@ -162,6 +168,7 @@ bool reset_peak_rss() {
 struct Variant {
   std::string name;   // as in the tables
   std::string type;   // Loom layer type
+  std::string plugin; // the plugin that provides it (libloom-<plugin>.so)
   loom::OptionMap options;
   loom::MemoryWeights weights;
   loom::TensorMap inputs;  // host tensors
@@ -180,8 +187,9 @@ Variant make_variant(const Config& c, const std::string& key, int64_t n) {
     v.weights.add(name, random_tensor(shape, seed++, scale));
   };
   if (key == "full" || key == "full_unblocked") {
-    v.name = key == "full" ? "full" : "full, unblocked";
+    v.name = key == "full" ? "full" : "full, unblocked (n x n)";
     v.type = "multihead_attention";
+    v.plugin = "attention";
     v.options = {{"embed_dim", std::to_string(e)},
                  {"num_heads", std::to_string(h)},
                  {"batch_first", "true"},
@@ -196,6 +204,7 @@ Variant make_variant(const Config& c, const std::string& key, int64_t n) {
     const int64_t k = std::stoll(key.substr(11));
     v.name = "linformer k=" + std::to_string(k);
     v.type = "linformer_self_attention";
+    v.plugin = "linformer";
     v.options = {{"dim", std::to_string(e)}, {"seq_len", std::to_string(n)}, {"k", std::to_string(k)},
                  {"heads", std::to_string(h)}, {"sharing", "headwise"}};
     if (c.lin_block > 0) v.options["block_size"] = std::to_string(c.lin_block);
@@ -213,6 +222,7 @@ Variant make_variant(const Config& c, const std::string& key, int64_t n) {
   } else if (key == "longformer" || key == "longformer_g1") {
     v.name = key == "longformer" ? "longformer w=" + std::to_string(c.w) : "longformer w=" + std::to_string(c.w) + " +1 global";
     v.type = "longformer_self_attention";
+    v.plugin = "longformer";
     v.options = {{"hidden_size", std::to_string(e)},
                  {"num_attention_heads", std::to_string(h)},
                  {"attention_window", std::to_string(c.w)}};
@@ -234,6 +244,7 @@ Variant make_variant(const Config& c, const std::string& key, int64_t n) {
   } else if (key == "out_projection") {
     v.name = "out projection";
     v.type = "linear";
+    v.plugin = "basic-layers";
     v.options = {{"in_features", std::to_string(e)}, {"out_features", std::to_string(e)}};
     add("weight", {e, e}, ws);
     add("bias", {e}, 0.1f);
@@ -246,7 +257,7 @@ Variant make_variant(const Config& c, const std::string& key, int64_t n) {
 }
 
 std::vector<std::string> timed_keys(const Config& c) {
-  std::vector<std::string> keys{"full"};
+  std::vector<std::string> keys{"full", "full_unblocked"};
   for (int64_t k : c.ks) keys.push_back("linformer_k" + std::to_string(k));
   keys.push_back("longformer");
   keys.push_back("longformer_g1");
@@ -258,7 +269,33 @@ std::vector<std::string> timed_keys(const Config& c) {
   return c.only;
 }
 
+// Bytes of the [1, H, n, n] scores and probabilities "full, unblocked" holds.
+double unblocked_bytes(const Config& c, int64_t n) {
+  return 2.0 * static_cast<double>(c.h) * static_cast<double>(n) * static_cast<double>(n) * 4.0;
+}
+
+// The variants timed at n: "full, unblocked" only where its n x n buffers
+// fit under --memory-limit-gb (its memory child runs under that limit too).
+std::vector<std::string> timed_keys_at(const Config& c, int64_t n) {
+  std::vector<std::string> keys = timed_keys(c);
+  if (c.memory_limit_gb > 0 && unblocked_bytes(c, n) > c.memory_limit_gb * 1e9)
+    keys.erase(std::remove(keys.begin(), keys.end(), "full_unblocked"), keys.end());
+  return keys;
+}
+
 // ---------------------------------------------------------------- child mode
+
+// Loads only the backend's and the variant's plugins, the first found along
+// the search path, so that max RSS is what this layer's process holds: the
+// cudnn plugin alone maps ~150 MB of CUDA libraries wherever it is built.
+void load_used_plugins(loom::PluginManager& plugins, const Config& c, const Variant& v) {
+  for (const std::string& name : {c.backend, v.plugin}) {
+    for (const auto& dir : loom::PluginManager::search_path(c.plugin_dirs)) {
+      const std::filesystem::path file = dir / ("libloom-" + name + ".so");
+      if (std::filesystem::exists(file) && plugins.load_file(file)) break;
+    }
+  }
+}
 
 int child_main(const Config& c) {
   if (c.child == "full_unblocked" && c.memory_limit_gb > 0) {
@@ -269,9 +306,9 @@ int child_main(const Config& c) {
   omp_set_num_threads(c.threads);
   loom::PluginManager plugins;
   try {
-    plugins.load_search_path(loom::PluginManager::search_path(c.plugin_dirs));
-    auto backend = plugins.create_backend(c.backend, {{"threads", std::to_string(c.threads)}});
     Variant v = make_variant(c, c.child, c.child_seq);
+    load_used_plugins(plugins, c, v);
+    auto backend = plugins.create_backend(c.backend, {{"threads", std::to_string(c.threads)}});
     auto layer = plugins.create_layer(v.type, backend, v.options, &v.weights, v.name);
     loom::TensorMap in;
     for (const auto& [k, t] : v.inputs) in[k] = backend->upload(t);
@@ -289,6 +326,7 @@ int child_main(const Config& c) {
     backend->release_cached();
     const long rss_before = current_rss_kib();
     const size_t alloc_before = backend->allocator_stats().bytes_in_use;
+    const long life_hwm = peak_rss_kib();  // setup and pass 1, before the reset
     const bool reset = reset_peak_rss();
     pass();
     const long pass_hwm = reset ? peak_rss_kib() : -1;
@@ -296,13 +334,13 @@ int child_main(const Config& c) {
     if (!std::isfinite(checksum)) throw std::runtime_error("output is not finite");
     std::printf("MEMORY status=ok rss_setup_kib=%ld rss_before_kib=%ld pass_hwm_kib=%ld rss_max_kib=%ld "
                 "alloc_pass_bytes=%zu\n",
-                rss_setup, rss_before, pass_hwm, loom::bench::max_rss_kib(),
+                rss_setup, rss_before, pass_hwm, std::max(life_hwm, peak_rss_kib()),
                 alloc_peak > alloc_before ? alloc_peak - alloc_before : 0);
   } catch (const std::exception& e) {
     std::string why = e.what();
     for (char& ch : why)
       if (ch == '\n') ch = ' ';
-    std::printf("MEMORY status=error rss_max_kib=%ld message=%s\n", loom::bench::max_rss_kib(), why.c_str());
+    std::printf("MEMORY status=error rss_max_kib=%ld message=%s\n", peak_rss_kib(), why.c_str());
   }
   return 0;
 }
@@ -358,8 +396,7 @@ MemoryFigure measure_memory(const Config& c, const std::string& key, int64_t n) 
     return f;
   }
   int status = 0;
-  rusage usage{};
-  wait4(pid, &status, 0, &usage);
+  waitpid(pid, &status, 0);
   const size_t at = text.find("MEMORY ");
   if (at == std::string::npos) {
     f.message = "the child ended without a result (status " + std::to_string(status) + ")";
@@ -382,12 +419,14 @@ MemoryFigure measure_memory(const Config& c, const std::string& key, int64_t n) 
   }
   f.ok = kv["status"] == "ok";
   f.message = kv["message"];
-  f.rss_max_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // the child's peak, from the kernel
+  // The child's own peak (VmHWM of its address space): not getrusage's
+  // ru_maxrss, which after posix_spawn starts from the parent's resident set.
+  if (kv.count("rss_max_kib")) f.rss_max_mb = static_cast<double>(std::stol(kv["rss_max_kib"])) / 1024.0;
   if (f.ok) {
     const long hwm = std::stol(kv["pass_hwm_kib"]);
     // Without a resettable high-water mark (Linux < 4.0): the first pass's growth, one-time costs included.
     f.rss_pass_mb = static_cast<double>(hwm >= 0 ? hwm - std::stol(kv["rss_before_kib"])
-                                                 : usage.ru_maxrss - std::stol(kv["rss_setup_kib"])) /
+                                                 : std::stol(kv["rss_max_kib"]) - std::stol(kv["rss_setup_kib"])) /
                     1024.0;
     f.alloc_pass_mb = static_cast<double>(std::stoull(kv["alloc_pass_bytes"])) / (1024.0 * 1024.0);
   }
@@ -400,7 +439,9 @@ struct Row {
   int64_t n = 0;
   std::string key, name;
   bool timed = false;
-  double median_s = 0, spread = 0, flops = 0, speedup = 0;
+  double median_s = 0, spread = 0, flops = 0;
+  double speedup = 0;       // time(first timed variant: full) / time(this)
+  double speedup_nxn = 0;   // time(full, unblocked) / time(this); 0: not timed at this n
   MemoryFigure memory;
 };
 
@@ -412,10 +453,10 @@ std::string mb(double v) {
 
 void print_summary(const std::vector<Row>& rows, double peak_gflops) {
   std::printf("\n== summary: time, useful GFLOP/s, speed-up over full attention, peak memory ==\n");
-  std::printf("%6s  %-26s %11s %8s %9s %7s %8s %10s %10s %10s\n", "n", "variant", "time/call", "spread", "GFLOP/s",
-              "peak", "x full", "max RSS MB", "pass RSS", "pass alloc");
+  std::printf("%6s  %-26s %11s %8s %9s %7s %8s %8s %10s %10s %10s\n", "n", "variant", "time/call", "spread",
+              "GFLOP/s", "peak", "x full", "x n x n", "max RSS MB", "pass RSS", "pass alloc");
   for (const Row& r : rows) {
-    std::string t = "-", sp = "-", gf = "-", pk = "-", x = "-";
+    std::string t = "-", sp = "-", gf = "-", pk = "-", x = "-", xn = "-";
     if (r.timed) {
       t = loom::bench::detail::format_time(r.median_s);
       char b[32];
@@ -427,6 +468,10 @@ void print_summary(const std::vector<Row>& rows, double peak_gflops) {
       pk = b;
       std::snprintf(b, sizeof b, "%.2f", r.speedup);
       x = b;
+      if (r.speedup_nxn > 0) {
+        std::snprintf(b, sizeof b, "%.2f", r.speedup_nxn);
+        xn = b;
+      }
     }
     std::string m1 = "-", m2 = "-", m3 = "-";
     if (r.memory.ok) {
@@ -434,10 +479,39 @@ void print_summary(const std::vector<Row>& rows, double peak_gflops) {
     } else if (!r.memory.message.empty()) {
       m1 = "failed";
     }
-    std::printf("%6lld  %-26s %11s %8s %9s %7s %8s %10s %10s %10s\n", static_cast<long long>(r.n), r.name.c_str(),
-                t.c_str(), sp.c_str(), gf.c_str(), pk.c_str(), x.c_str(), m1.c_str(), m2.c_str(), m3.c_str());
+    std::printf("%6lld  %-26s %11s %8s %9s %7s %8s %8s %10s %10s %10s\n", static_cast<long long>(r.n),
+                r.name.c_str(), t.c_str(), sp.c_str(), gf.c_str(), pk.c_str(), x.c_str(), xn.c_str(), m1.c_str(),
+                m2.c_str(), m3.c_str());
     if (!r.memory.ok && !r.memory.message.empty())
       std::printf("        (%s: %s)\n", r.name.c_str(), r.memory.message.c_str());
+  }
+  std::fflush(stdout);
+}
+
+// quality.md's bars, each against full attention as the targets define it
+// (the n x n form, whose memory grows as n^2) and against Loom's blocked one.
+void print_targets(const std::vector<Row>& rows) {
+  struct Target {
+    const char* key;
+    int64_t n;
+    double bar;
+  };
+  const Target targets[] = {{"linformer_k256", 2048, 4}, {"linformer_k256", 8192, 14}, {"longformer", 4096, 4}};
+  bool header = false;
+  for (const Target& t : targets) {
+    const auto row = std::find_if(rows.begin(), rows.end(),
+                                  [&](const Row& r) { return r.timed && r.key == t.key && r.n == t.n; });
+    if (row == rows.end()) continue;
+    if (!header) std::printf("\n== targets (quality.md): speed-up over full attention ==\n");
+    header = true;
+    std::string nxn = "not timed";
+    if (row->speedup_nxn > 0) {
+      char b[64];
+      std::snprintf(b, sizeof b, "%.2f x (%s)", row->speedup_nxn, row->speedup_nxn >= t.bar ? "met" : "NOT met");
+      nxn = b;
+    }
+    std::printf("  %-20s n=%-6lld >= %2.0f x   vs full, n x n: %-16s vs full, blocked: %.2f x\n", row->name.c_str(),
+                static_cast<long long>(t.n), t.bar, nxn.c_str(), row->speedup);
   }
   std::fflush(stdout);
 }
@@ -459,6 +533,7 @@ bool write_results(const std::string& path, const std::vector<Row>& rows, const 
     if (r.timed)
       j << ", \"median_s\": " << json_number(r.median_s) << ", \"spread_percent\": " << json_number(r.spread)
         << ", \"flops\": " << json_number(r.flops) << ", \"speedup_vs_full\": " << json_number(r.speedup);
+    if (r.timed && r.speedup_nxn > 0) j << ", \"speedup_vs_unblocked\": " << json_number(r.speedup_nxn);
     j << ", \"memory_ok\": " << (r.memory.ok ? "true" : "false");
     if (r.memory.ok)
       j << ", \"rss_max_mb\": " << json_number(r.memory.rss_max_mb) << ", \"rss_pass_mb\": "
@@ -542,7 +617,8 @@ int main(int argc, char** argv) {
   if (c.backend == "onednn") loom::bench::add_onednn_info(harness, *backend, opt.threads);
   harness.add_info("shape", "x [1, n, " + std::to_string(c.e) + "], " + std::to_string(c.h) + " heads of " +
                                 std::to_string(c.e / c.h));
-  harness.add_info("variants", "full = multihead_attention (block_size 128); linformer = linformer_self_attention "
+  harness.add_info("variants", "full = multihead_attention (block_size 128); full, unblocked = the same with "
+                               "block_size n (n x n scores); linformer = linformer_self_attention "
                                "(seq_len n, headwise); longformer = longformer_self_attention (window " +
                                    std::to_string(c.w) +
                                    ", no output projection), +1 global = token 0 global; out projection = linear "
@@ -554,8 +630,9 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   int failures = 0;
   for (int64_t n : c.seqs) {
+    const std::vector<std::string> keys = timed_keys_at(c, n);
     if (!c.timing) {  // rows without times, for the memory figures below
-      for (const auto& key : timed_keys(c)) {
+      for (const auto& key : keys) {
         Row row;
         row.n = n;
         row.key = key;
@@ -567,7 +644,7 @@ int main(int argc, char** argv) {
       std::vector<Variant> vars;
       std::vector<std::unique_ptr<loom::Layer>> layers;
       std::vector<loom::TensorMap> inputs;
-      for (const auto& key : timed_keys(c)) {
+      for (const auto& key : keys) {
         vars.push_back(make_variant(c, key, n));
         const Variant& v = vars.back();
         layers.push_back(plugins.create_layer(v.type, backend, v.options, &v.weights, v.name));
@@ -580,10 +657,12 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < vars.size(); ++i)
         cs.variants.push_back({vars[i].name, [&, i] { layers[i]->forward(inputs[i]); }, 0});
       const loom::bench::CaseResult& r = harness.run(cs);
+      const auto at = std::find(keys.begin(), keys.end(), "full_unblocked");
+      const double nxn_s = at == keys.end() ? 0.0 : r.variants[static_cast<size_t>(at - keys.begin())].median_s;
       for (size_t i = 0; i < vars.size(); ++i) {
         Row row;
         row.n = n;
-        row.key = timed_keys(c)[i];
+        row.key = keys[i];
         row.name = vars[i].name;
         row.timed = true;
         const auto& vr = r.variants[i];
@@ -591,6 +670,7 @@ int main(int argc, char** argv) {
         row.spread = vr.median_s > 0 ? (vr.max_s - vr.min_s) / vr.median_s * 100.0 : 0;
         row.flops = vars[i].flops;
         row.speedup = vr.ratio_vs_first;
+        row.speedup_nxn = vr.median_s > 0 ? nxn_s / vr.median_s : 0;
         rows.push_back(row);
       }
     } catch (const std::exception& e) {
@@ -598,8 +678,13 @@ int main(int argc, char** argv) {
       ++failures;
     }
     if (c.memory) {
+      bool unblocked_done = false;
       for (Row& row : rows)
-        if (row.n == n) row.memory = measure_memory(c, row.key, n);
+        if (row.n == n) {
+          row.memory = measure_memory(c, row.key, n);
+          unblocked_done = unblocked_done || row.key == "full_unblocked";
+        }
+      if (unblocked_done) continue;
       Row unblocked;
       unblocked.n = n;
       unblocked.key = "full_unblocked";
@@ -607,7 +692,7 @@ int main(int argc, char** argv) {
       unblocked.memory = measure_memory(c, unblocked.key, n);
       if (!unblocked.memory.ok) {
         // What it asked for: the [1, H, n, n] scores and probabilities.
-        const double need = 2.0 * static_cast<double>(c.h) * static_cast<double>(n) * static_cast<double>(n) * 4.0;
+        const double need = unblocked_bytes(c, n);
         char buf[96];
         std::snprintf(buf, sizeof buf, " (needs > %.1f GB for the n x n scores; limit %.1f GB)", need / 1e9,
                       c.memory_limit_gb);
@@ -617,6 +702,7 @@ int main(int argc, char** argv) {
     }
   }
   print_summary(rows, opt.peak_gflops());
+  print_targets(rows);
   if (!c.results.empty()) {
     if (!write_results(c.results, rows, c, opt)) {
       std::fprintf(stderr, "bench_long_attention: cannot write %s\n", c.results.c_str());

@@ -13,7 +13,7 @@ import sys
 
 SERIES = [  # (variant key, label, colour)
     ("full", "full attention (blocked)", "#d62728"),
-    ("full_unblocked", "full attention, n x n scores", "#ff9896"),
+    ("full_unblocked", "full attention, n x n scores (standard)", "#ff9896"),
     ("linformer_k128", "Linformer k=128", "#1f77b4"),
     ("linformer_k256", "Linformer k=256", "#17becf"),
     ("longformer", "Longformer w=512", "#2ca02c"),
@@ -109,12 +109,14 @@ def main():
             times.setdefault(r["variant"], []).append((r["n"], r["median_s"] * 1e3))
         if r.get("memory_ok"):
             mem.setdefault(r["variant"], []).append((r["n"], max(r["rss_pass_mb"], 0.1)))
-        elif "memory_message" in r:
+        elif "memory_message" in r:  # could not run: neither timed nor measured
             missing.setdefault(r["variant"], []).append(r["n"])
     svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * W}" height="{H + 70}" '
            f'font-family="sans-serif" viewBox="0 0 {2 * W} {H + 70}">',
            f'<rect width="{2 * W}" height="{H + 70}" fill="white"/>']
-    svg += panel(0, "time per call", "ms (log)", times, ns, {})
+    untimed = {k: [n for n in v if (n, k) not in {(t[0], key) for key, ts in times.items() for t in ts}]
+               for k, v in missing.items()}
+    svg += panel(0, "time per call", "ms (log)", times, ns, untimed)
     svg += panel(W, "peak memory of one forward pass", "MB (log)", mem, ns, missing)
     x, y = ML, H + 18
     for key, label, colour in SERIES:
