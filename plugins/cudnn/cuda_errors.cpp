@@ -1,5 +1,6 @@
 #include "cuda_errors.hpp"
 
+#include "cublas_library.hpp"
 #include "loom/sdk/error.hpp"
 
 namespace loom::cudnn {
@@ -16,8 +17,10 @@ void check_cuda(cudaError_t status, const std::string& what) {
 
 void check_cublas(cublasStatus_t status, const std::string& what) {
   if (status == CUBLAS_STATUS_SUCCESS) return;
-  const std::string message = "cudnn: " + what + ": cuBLAS error " + cublasGetStatusName(status) + ": " +
-                              cublasGetStatusString(status);
+  // A status comes from a call into the library, so it is loaded by now.
+  const CublasLibrary& blas = cublas_library();
+  const std::string message =
+      "cudnn: " + what + ": cuBLAS error " + blas.status_name(status) + ": " + blas.status_string(status);
   throw sdk::Error(status == CUBLAS_STATUS_ALLOC_FAILED ? LOOM_ERR_OUT_OF_MEMORY
                    : status == CUBLAS_STATUS_NOT_SUPPORTED ? LOOM_ERR_UNSUPPORTED
                                                            : LOOM_ERR_DEVICE,

@@ -4,7 +4,6 @@
 // every other failure LOOM_ERR_DEVICE. Nothing here ever aborts.
 #pragma once
 
-#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>

@@ -1,5 +1,6 @@
 #include "device_state.hpp"
 
+#include "cublas_library.hpp"
 #include "cuda_errors.hpp"
 
 namespace loom::cudnn {
@@ -9,16 +10,16 @@ DeviceState::DeviceState(int device, bool allow_tf32) : device_(device), allow_t
     check_cuda(cudaSetDevice(device_), "selecting cuda:" + std::to_string(device_));
     check_cuda(cudaGetDeviceProperties(&properties_, device_), "reading the properties of cuda:" + std::to_string(device_));
     check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "creating a stream");
-    check_cublas(cublasCreate(&cublas_), "creating the cuBLAS handle");
-    check_cublas(cublasSetStream(cublas_, stream_), "binding cuBLAS to the stream");
+    const CublasLibrary& blas = cublas_library();
+    check_cublas(blas.create(&cublas_), "creating the cuBLAS handle");
+    check_cublas(blas.set_stream(cublas_, stream_), "binding cuBLAS to the stream");
     // Default math: f16/bf16 GEMMs use tensor cores; f32 GEMMs stay IEEE f32
     // because matmul.cpp asks for CUBLAS_COMPUTE_32F, or _FAST_TF32 only with tf32=true.
-    check_cublas(cublasSetMathMode(cublas_, CUBLAS_DEFAULT_MATH), "setting cuBLAS's math mode");
-    check_cublas(cublasLtCreate(&cublas_lt_), "creating the cuBLASLt handle");
+    check_cublas(blas.set_math_mode(cublas_, CUBLAS_DEFAULT_MATH), "setting cuBLAS's math mode");
     check_cudnn(cudnnCreate(&cudnn_), "creating the cuDNN handle");
     check_cudnn(cudnnSetStream(cudnn_, stream_), "binding cuDNN to the stream");
     check_cuda(cudaMalloc(&gemm_workspace_, kGemmWorkspaceBytes), "allocating the GEMM workspace");
-    check_cublas(cublasSetWorkspace(cublas_, gemm_workspace_, kGemmWorkspaceBytes), "giving cuBLAS its workspace");
+    check_cublas(blas.set_workspace(cublas_, gemm_workspace_, kGemmWorkspaceBytes), "giving cuBLAS its workspace");
   } catch (...) {
     release();
     throw;
@@ -34,12 +35,10 @@ void DeviceState::release() noexcept {
   (void)cudaSetDevice(device_);
   if (stream_) (void)cudaStreamSynchronize(stream_);
   if (cudnn_) (void)cudnnDestroy(cudnn_);
-  if (cublas_lt_) (void)cublasLtDestroy(cublas_lt_);
-  if (cublas_) (void)cublasDestroy(cublas_);
+  if (cublas_) (void)cublas_library().destroy(cublas_);  // a handle means the library is loaded
   if (gemm_workspace_) (void)cudaFree(gemm_workspace_);
   if (stream_) (void)cudaStreamDestroy(stream_);
   cudnn_ = nullptr;
-  cublas_lt_ = nullptr;
   cublas_ = nullptr;
   gemm_workspace_ = nullptr;
   stream_ = nullptr;

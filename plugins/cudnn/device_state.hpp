@@ -1,5 +1,5 @@
 // What the cudnn backend holds on its GPU: the device index, one stream every
-// op is ordered on, and the cuBLAS / cuBLASLt / cuDNN handles bound to it.
+// op is ordered on, and the cuBLAS and cuDNN handles bound to it.
 //
 // Ordering: every op enqueues on `stream`, so an op sees the results of the
 // ops before it, and memory the host's caching allocator hands out again is
@@ -9,7 +9,6 @@
 // handles do (`library_mutex`).
 #pragma once
 
-#include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cudnn.h>
@@ -41,10 +40,9 @@ class DeviceState {
   // The library handles; hold library_mutex() while using them.
   std::mutex& library_mutex() { return library_mutex_; }
   cublasHandle_t cublas() const { return cublas_; }
-  cublasLtHandle_t cublas_lt() const { return cublas_lt_; }
   cudnnHandle_t cudnn() const { return cudnn_; }
 
-  // cuBLASLt's workspace (fixed size, allocated once).
+  // cuBLAS's workspace (fixed size, allocated once).
   void* gemm_workspace() const { return gemm_workspace_; }
   size_t gemm_workspace_bytes() const { return kGemmWorkspaceBytes; }
 
@@ -57,7 +55,6 @@ class DeviceState {
   cudaDeviceProp properties_{};
   cudaStream_t stream_ = nullptr;
   cublasHandle_t cublas_ = nullptr;
-  cublasLtHandle_t cublas_lt_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   void* gemm_workspace_ = nullptr;
   std::mutex library_mutex_;

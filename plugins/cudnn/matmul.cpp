@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cublas_library.hpp"
 #include "cuda_errors.hpp"
 #include "cudnn_backend.hpp"
 #include "gemm_plan.hpp"
@@ -111,7 +112,7 @@ void run_plan(DeviceState& state, const GemmPlan& p, const GemmCall& c) {
       const void* second = p.swapped ? static_cast<const void*>(a) : b;
       const long long stride_first = p.swapped ? p.stride_b : p.stride_a;
       const long long stride_second = p.swapped ? p.stride_a : p.stride_b;
-      check_cublas(cublasGemmStridedBatchedEx(
+      check_cublas(cublas_library().gemm_strided_batched_ex(
                        state.cublas(), op_of(p.first), op_of(p.second), static_cast<int>(p.m), static_cast<int>(p.n),
                        static_cast<int>(p.k), &c.alpha, first, cuda_type(c.ab_dtype), static_cast<int>(p.first.ld),
                        stride_first, second, cuda_type(c.ab_dtype), static_cast<int>(p.second.ld), stride_second,
