@@ -286,8 +286,8 @@ std::vector<std::string> timed_keys_at(const Config& c, int64_t n) {
 // ---------------------------------------------------------------- child mode
 
 // Loads only the backend's and the variant's plugins, the first found along
-// the search path, so that max RSS is what this layer's process holds: the
-// cudnn plugin alone maps ~150 MB of CUDA libraries wherever it is built.
+// the search path, so that max RSS is what this layer's process holds, not
+// every plugin of the folder with the libraries each one links.
 void load_used_plugins(loom::PluginManager& plugins, const Config& c, const Variant& v) {
   for (const std::string& name : {c.backend, v.plugin}) {
     for (const auto& dir : loom::PluginManager::search_path(c.plugin_dirs)) {
