@@ -16,7 +16,8 @@ namespace loom::cudnn {
 
 namespace {
 
-// The pointer type above is the header's declaration, or this fails to compile.
+// CublasLibrary::GemmStridedBatchedEx is the header's declaration of the
+// symbol, or this fails to compile.
 static_assert(std::is_same_v<decltype(static_cast<CublasLibrary::GemmStridedBatchedEx>(&cublasGemmStridedBatchedEx)),
                              CublasLibrary::GemmStridedBatchedEx>);
 
@@ -58,14 +59,9 @@ CublasLibrary load() {
 }  // namespace
 
 const CublasLibrary& cublas_library() {
-  static std::mutex mutex;
   static CublasLibrary lib;
-  static bool loaded = false;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!loaded) {
-    lib = load();
-    loaded = true;
-  }
+  static std::once_flag once;
+  std::call_once(once, [] { lib = load(); });  // a throw leaves it to the next call
   return lib;
 }
 
