@@ -289,10 +289,17 @@ std::vector<std::string> timed_keys_at(const Config& c, int64_t n) {
 // the search path, so that max RSS is what this layer's process holds, not
 // every plugin of the folder with the libraries each one links.
 void load_used_plugins(loom::PluginManager& plugins, const Config& c, const Variant& v) {
+  const auto dirs = loom::PluginManager::search_path(c.plugin_dirs);
   for (const std::string& name : {c.backend, v.plugin}) {
-    for (const auto& dir : loom::PluginManager::search_path(c.plugin_dirs)) {
-      const std::filesystem::path file = dir / ("libloom-" + name + ".so");
-      if (std::filesystem::exists(file) && plugins.load_file(file)) break;
+    const std::string file_name = "libloom-" + name + ".so";
+    const bool loaded = std::any_of(dirs.begin(), dirs.end(), [&](const std::filesystem::path& dir) {
+      return std::filesystem::exists(dir / file_name) && plugins.load_file(dir / file_name);
+    });
+    if (!loaded) {
+      std::string searched;
+      for (const auto& dir : dirs) searched += (searched.empty() ? "" : ", ") + dir.string();
+      throw std::runtime_error("no loadable " + file_name + " (for '" + (name == c.backend ? c.backend : v.type) +
+                               "') in the plugin search path: " + searched);
     }
   }
 }
