@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "bench_harness.hpp"
+#include "bench_memory.hpp"
 #include "bench_setup.hpp"
 #include "loom/loom.hpp"
 
@@ -87,13 +88,6 @@ void fill_random(float* p, int64_t n, uint64_t seed, float scale) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> dist(-scale, scale);
   for (int64_t i = 0; i < n; ++i) p[i] = dist(rng);
-}
-
-long current_rss_kib() {
-  std::ifstream in("/proc/self/statm");
-  long pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 // The direct oneDNN composition; every primitive and buffer made once.
@@ -250,11 +244,11 @@ int memory_mode(const std::string& mode, const Shape4& s, int64_t block, int thr
   plugins.load_search_path(loom::PluginManager::search_path(plugin_dirs));
   auto backend = plugins.create_backend("onednn", {{"threads", std::to_string(threads)}});
   Problem p(s);
-  const long before = current_rss_kib();
+  const long before = loom::bench::current_rss_kib();
   double checksum = 0;
   if (mode == "loom") {
     auto layer = plugins.create_layer("multihead_attention", backend, p.options(block), &p.weights, "mha");
-    const long with_weights = current_rss_kib();
+    const long with_weights = loom::bench::current_rss_kib();
     loom::Tensor out = backend->download(layer->forward(backend->upload(p.x)));
     for (int64_t i = 0; i < out.numel(); i += 997) checksum += out.data_as<float>()[i];
     std::printf("memory loom: %s block_size=%lld threads=%d: max RSS %.1f MB, set-up RSS %.1f MB, growth %.1f MB "

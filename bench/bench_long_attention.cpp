@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "bench_harness.hpp"
+#include "bench_memory.hpp"
 #include "bench_setup.hpp"
 #include "loom/loom.hpp"
 
@@ -138,30 +139,6 @@ loom::Tensor random_tensor(const loom::Shape& shape, uint64_t seed, float scale)
   loom::Tensor t = loom::Tensor::host(loom::DType::f32, shape);
   fill_random(t, seed, scale);
   return t;
-}
-
-long current_rss_kib() {
-  std::ifstream in("/proc/self/statm");
-  long pages = 0, resident = 0;
-  in >> pages >> resident;
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-// The peak resident set since the last reset_peak_rss() (VmHWM), in KiB; -1 if unknown.
-long peak_rss_kib() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
-// Resets VmHWM to the current RSS (Linux >= 4.0: "5" to /proc/self/clear_refs).
-bool reset_peak_rss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
 }
 
 // One variant at one length: its layer, weights, inputs and flop count.
@@ -319,7 +296,7 @@ int child_main(const Config& c) {
     auto layer = plugins.create_layer(v.type, backend, v.options, &v.weights, v.name);
     loom::TensorMap in;
     for (const auto& [k, t] : v.inputs) in[k] = backend->upload(t);
-    const long rss_setup = current_rss_kib();
+    const long rss_setup = loom::bench::current_rss_kib();
     double checksum = 0;
     const auto pass = [&] {
       loom::TensorMap out = layer->forward(in);
@@ -331,23 +308,23 @@ int child_main(const Config& c) {
     // allocator's cache given back, is what a forward pass needs.
     pass();
     backend->release_cached();
-    const long rss_before = current_rss_kib();
+    const long rss_before = loom::bench::current_rss_kib();
     const size_t alloc_before = backend->allocator_stats().bytes_in_use;
-    const long life_hwm = peak_rss_kib();  // setup and pass 1, before the reset
-    const bool reset = reset_peak_rss();
+    const long life_hwm = loom::bench::peak_rss_kib();  // setup and pass 1, before the reset
+    const bool reset = loom::bench::reset_peak_rss();
     pass();
-    const long pass_hwm = reset ? peak_rss_kib() : -1;
+    const long pass_hwm = reset ? loom::bench::peak_rss_kib() : -1;
     const size_t alloc_peak = backend->allocator_stats().peak_bytes_in_use;
     if (!std::isfinite(checksum)) throw std::runtime_error("output is not finite");
     std::printf("MEMORY status=ok rss_setup_kib=%ld rss_before_kib=%ld pass_hwm_kib=%ld rss_max_kib=%ld "
                 "alloc_pass_bytes=%zu\n",
-                rss_setup, rss_before, pass_hwm, std::max(life_hwm, peak_rss_kib()),
+                rss_setup, rss_before, pass_hwm, std::max(life_hwm, loom::bench::peak_rss_kib()),
                 alloc_peak > alloc_before ? alloc_peak - alloc_before : 0);
   } catch (const std::exception& e) {
     std::string why = e.what();
     for (char& ch : why)
       if (ch == '\n') ch = ' ';
-    std::printf("MEMORY status=error rss_max_kib=%ld message=%s\n", peak_rss_kib(), why.c_str());
+    std::printf("MEMORY status=error rss_max_kib=%ld message=%s\n", loom::bench::peak_rss_kib(), why.c_str());
   }
   return 0;
 }
