@@ -7,6 +7,7 @@
 //
 //   build/bin/bench_long_attention --threads 2 --rounds 9 --measure-peak --results long.json
 //   build/bin/bench_long_attention --memory-only --results mem.json   # memory alone
+//   build/bin/bench_long_attention --seqs 2048,4096,8192 --repeat 5 --no-memory   # the targets, 5 runs
 //   python3 bench/plot_long_attention.py docs/long_attention.svg long.json [mem.json]
 //
 // Case: x [1, n, 512] fp32 (batch 1), 8 heads of 64, one backend (--backend,
@@ -90,6 +91,10 @@ constexpr const char* kHelp =
     "  --lf-block C         Longformer block_size (queries per chunk; default: the layer's)\n"
     "  --lin-block B        Linformer block_size (queries per attention block; default: the layer's)\n"
     "  --backend NAME       backend (default onednn)\n"
+    "  --repeat R           time each n R times, one after another (default 1): rows give the median\n"
+    "                       of the R runs, the targets block each ratio's median, range and how many\n"
+    "                       runs met it (quality.md: the median of >= 5 runs); 'spread' is then\n"
+    "                       that of the runs' medians\n"
     "  --variants LIST      timed variants only (full, full_unblocked, linformer_k<K>, longformer,\n"
     "                       longformer_g1, out_projection; default all; 'x full' is to the first listed)\n"
     "  --no-memory          skip the peak-memory child processes\n"
@@ -108,6 +113,7 @@ struct Config {
   std::vector<int64_t> ks{128, 256};
   std::vector<std::string> only;  // --variants: empty = all
   std::string backend = "onednn";
+  int64_t repeat = 1;  // timed runs per n
   bool memory = true;
   bool timing = true;
   double memory_limit_gb = 8.0;
@@ -426,6 +432,7 @@ struct Row {
   double median_s = 0, spread = 0, flops = 0;
   double speedup = 0;       // time(first timed variant: full) / time(this)
   double speedup_nxn = 0;   // time(full, unblocked) / time(this); 0: not timed at this n
+  std::vector<double> run_s;  // median time per call of each --repeat run, in run order
   MemoryFigure memory;
 };
 
@@ -472,6 +479,33 @@ void print_summary(const std::vector<Row>& rows, double peak_gflops) {
   std::fflush(stdout);
 }
 
+// A speed-up over a baseline row: the ratio of the medians, and with
+// several runs each run's own ratio, their median and range, and how many
+// runs reach `bar` (bar 0: no verdict).
+std::string speedup_text(const Row& base, const Row& row, double bar) {
+  char b[128];
+  const size_t runs = std::min(base.run_s.size(), row.run_s.size());
+  if (runs <= 1) {
+    const double x = base.median_s / row.median_s;
+    std::snprintf(b, sizeof b, bar > 0 ? "%.2f x (%s)" : "%.2f x", x, x >= bar ? "met" : "NOT met");
+    return b;
+  }
+  std::vector<double> ratios;
+  int met = 0;
+  for (size_t i = 0; i < runs; ++i) {
+    ratios.push_back(base.run_s[i] / row.run_s[i]);
+    met += ratios.back() >= bar ? 1 : 0;
+  }
+  const double x = loom::bench::detail::median(ratios);
+  const auto [lo, hi] = std::minmax_element(ratios.begin(), ratios.end());
+  if (bar > 0)
+    std::snprintf(b, sizeof b, "median %.2f x (%s; %.2f-%.2f, %d of %zu runs met)", x, x >= bar ? "met" : "NOT met",
+                  *lo, *hi, met, runs);
+  else
+    std::snprintf(b, sizeof b, "median %.2f x (%.2f-%.2f)", x, *lo, *hi);
+  return b;
+}
+
 // quality.md's bars, each against full attention as the targets define it
 // (the n x n form, whose memory grows as n^2) and against Loom's blocked one.
 void print_targets(const std::vector<Row>& rows) {
@@ -492,19 +526,11 @@ void print_targets(const std::vector<Row>& rows) {
     if (!row) continue;
     if (!header) std::printf("\n== targets (quality.md): speed-up over full attention ==\n");
     header = true;
-    std::string nxn = "not timed", blocked = "not timed";
-    char b[64];
-    if (const Row* base = timed_row("full_unblocked", t.n)) {
-      const double x = base->median_s / row->median_s;
-      std::snprintf(b, sizeof b, "%.2f x (%s)", x, x >= t.bar ? "met" : "NOT met");
-      nxn = b;
-    }
-    if (const Row* base = timed_row("full", t.n)) {
-      std::snprintf(b, sizeof b, "%.2f x", base->median_s / row->median_s);
-      blocked = b;
-    }
-    std::printf("  %-20s n=%-6lld >= %2.0f x   vs full, n x n: %-16s vs full, blocked: %s\n", row->name.c_str(),
-                static_cast<long long>(t.n), t.bar, nxn.c_str(), blocked.c_str());
+    const Row* nxn = timed_row("full_unblocked", t.n);
+    const Row* blocked = timed_row("full", t.n);
+    std::printf("  %-20s n=%-6lld >= %2.0f x\n", row->name.c_str(), static_cast<long long>(t.n), t.bar);
+    std::printf("    vs full, n x n:   %s\n", nxn ? speedup_text(*nxn, *row, t.bar).c_str() : "not timed");
+    std::printf("    vs full, blocked: %s\n", blocked ? speedup_text(*blocked, *row, 0).c_str() : "not timed");
   }
   std::fflush(stdout);
 }
@@ -526,6 +552,11 @@ bool write_results(const std::string& path, const std::vector<Row>& rows, const 
     if (r.timed)
       j << ", \"median_s\": " << json_number(r.median_s) << ", \"spread_percent\": " << json_number(r.spread)
         << ", \"flops\": " << json_number(r.flops) << ", \"speedup_vs_full\": " << json_number(r.speedup);
+    if (r.run_s.size() > 1) {
+      j << ", \"run_seconds\": [";
+      for (size_t k = 0; k < r.run_s.size(); ++k) j << (k ? ", " : "") << json_number(r.run_s[k]);
+      j << "]";
+    }
     if (r.timed && r.speedup_nxn > 0) j << ", \"speedup_vs_unblocked\": " << json_number(r.speedup_nxn);
     j << ", \"memory_ok\": " << (r.memory.ok ? "true" : "false");
     if (r.memory.ok)
@@ -573,6 +604,7 @@ int main(int argc, char** argv) {
       else if (take_value(opt.rest, i, "--lf-block", v)) c.lf_block = to_long("--lf-block", v, 1, 1 << 20);
       else if (take_value(opt.rest, i, "--lin-block", v)) c.lin_block = to_long("--lin-block", v, 1, 1 << 22);
       else if (take_value(opt.rest, i, "--backend", v)) c.backend = v;
+      else if (take_value(opt.rest, i, "--repeat", v)) c.repeat = to_long("--repeat", v, 1, 100);
       else if (take_value(opt.rest, i, "--variants", v)) {
         std::stringstream in(v);
         std::string item;
@@ -649,21 +681,38 @@ int main(int argc, char** argv) {
       cs.name = "n = " + std::to_string(n);
       for (size_t i = 0; i < vars.size(); ++i)
         cs.variants.push_back({vars[i].name, [&, i] { layers[i]->forward(inputs[i]); }, 0});
-      const loom::bench::CaseResult& r = harness.run(cs);
+      // One row per variant; with --repeat, the case runs R times and each
+      // row keeps every run's median (the targets take ratios run by run).
+      const auto percent_of = [](double part, double whole) { return whole > 0 ? part / whole * 100.0 : 0.0; };
+      std::vector<Row> timed(vars.size());
+      for (int64_t run = 0; run < c.repeat; ++run) {
+        if (c.repeat > 1)
+          cs.name = "n = " + std::to_string(n) + ", run " + std::to_string(run + 1) + " of " + std::to_string(c.repeat);
+        const loom::bench::CaseResult& r = harness.run(cs);
+        for (size_t i = 0; i < vars.size(); ++i) {
+          const auto& vr = r.variants[i];
+          timed[i].run_s.push_back(vr.median_s);
+          timed[i].spread = percent_of(vr.max_s - vr.min_s, vr.median_s);  // one run: its rounds' spread
+        }
+      }
+      using loom::bench::detail::median;
       const auto at = std::find(keys.begin(), keys.end(), "full_unblocked");
-      const double nxn_s = at == keys.end() ? 0.0 : r.variants[static_cast<size_t>(at - keys.begin())].median_s;
+      const double nxn_s = at == keys.end() ? 0.0 : median(timed[static_cast<size_t>(at - keys.begin())].run_s);
+      const double first_s = median(timed[0].run_s);
       for (size_t i = 0; i < vars.size(); ++i) {
-        Row row;
+        Row& row = timed[i];
         row.n = n;
         row.key = keys[i];
         row.name = vars[i].name;
         row.timed = true;
-        const auto& vr = r.variants[i];
-        row.median_s = vr.median_s;
-        row.spread = vr.median_s > 0 ? (vr.max_s - vr.min_s) / vr.median_s * 100.0 : 0;
+        row.median_s = median(row.run_s);
+        if (c.repeat > 1) {  // several runs: the spread of their medians
+          const auto [lo, hi] = std::minmax_element(row.run_s.begin(), row.run_s.end());
+          row.spread = percent_of(*hi - *lo, row.median_s);
+        }
         row.flops = vars[i].flops;
-        row.speedup = vr.ratio_vs_first;
-        row.speedup_nxn = vr.median_s > 0 ? nxn_s / vr.median_s : 0;
+        row.speedup = row.median_s > 0 ? first_s / row.median_s : 0;
+        row.speedup_nxn = row.median_s > 0 ? nxn_s / row.median_s : 0;
         rows.push_back(row);
       }
     } catch (const std::exception& e) {
