@@ -323,17 +323,12 @@ int main(int argc, char** argv) {
   }
 
   loom::bench::Harness harness("Loom multihead_attention (onednn backend) vs raw oneDNN primitives, fp32", opt);
-  {
-    const dnnl_version_t* v = dnnl_version();
-    harness.add_info("oneDNN", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                   std::to_string(v->patch));
-    harness.add_info("backend", backend->name() + " with threads=" + std::to_string(opt.threads));
-    harness.add_info("variants", "A direct oneDNN composition (unblocked, 3 input products); B Loom "
-                                 "multihead_attention block_size " +
-                                     std::to_string(block) +
-                                     "; C Loom block_size = L; D as B, returning per-head weights; F as A with one "
-                                     "fused [E, 3E] input product. x base: vs A");
-  }
+  loom::bench::add_onednn_info(harness, *backend, opt.threads);
+  harness.add_info("variants", "A direct oneDNN composition (unblocked, 3 input products); B Loom "
+                               "multihead_attention block_size " +
+                                   std::to_string(block) +
+                                   "; C Loom block_size = L; D as B, returning per-head weights; F as A with one "
+                                   "fused [E, 3E] input product. x base: vs A");
   harness.begin();
 
   int failures = 0;
