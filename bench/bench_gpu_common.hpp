@@ -22,6 +22,7 @@
 #include "bench_gpu_direct.hpp"
 #include "bench_harness.hpp"
 #include "loom/loom.hpp"
+#include "loom/sdk/dtype.hpp"
 
 namespace loom::bench::gpu {
 
@@ -29,21 +30,6 @@ using loom::DType;
 using loom::Tensor;
 
 // ---- host data -------------------------------------------------------------
-
-inline uint16_t to_bf16(float f) {
-  uint32_t u = 0;
-  std::memcpy(&u, &f, sizeof u);
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);  // quiet NaN
-  u += 0x7fffu + ((u >> 16) & 1u);  // round to nearest even
-  return static_cast<uint16_t>(u >> 16);
-}
-
-inline float from_bf16(uint16_t h) {
-  const uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f = 0;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 inline Tensor random_f32(const loom::Shape& shape, uint64_t seed, float scale) {
   Tensor t = Tensor::host(DType::f32, shape);
@@ -62,8 +48,8 @@ inline Tensor in_dtype(Tensor& f32, DType dtype) {
   float* src = f32.data_as<float>();
   uint16_t* dst = t.data_as<uint16_t>();
   for (int64_t i = 0; i < t.numel(); ++i) {
-    dst[i] = to_bf16(src[i]);
-    src[i] = from_bf16(dst[i]);
+    dst[i] = loom::sdk::f32_to_bf16(src[i]);
+    src[i] = loom::sdk::bf16_to_f32(dst[i]);
   }
   return t;
 }
@@ -75,7 +61,7 @@ inline std::vector<float> as_floats(const Tensor& host) {
     std::memcpy(out.data(), host.data(), out.size() * sizeof(float));
   } else if (host.dtype() == DType::bf16) {
     const uint16_t* p = host.data_as<uint16_t>();
-    for (size_t i = 0; i < out.size(); ++i) out[i] = from_bf16(p[i]);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = loom::sdk::bf16_to_f32(p[i]);
   } else {
     throw std::runtime_error(std::string("unexpected dtype ") + loom::dtype_name(host.dtype()));
   }
