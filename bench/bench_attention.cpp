@@ -47,6 +47,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_data.hpp"
 #include "bench_harness.hpp"
 #include "bench_memory.hpp"
 #include "bench_setup.hpp"
@@ -84,11 +85,7 @@ struct Shape4 {
   }
 };
 
-void fill_random(float* p, int64_t n, uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  for (int64_t i = 0; i < n; ++i) p[i] = dist(rng);
-}
+using loom::bench::fill_random;
 
 // The direct oneDNN composition; every primitive and buffer made once.
 // fused = false: q, k, v from three products into [M, E] buffers (what the

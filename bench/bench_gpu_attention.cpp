@@ -12,7 +12,7 @@ constexpr int64_t kDim = 512, kHeads = 8, kFeedForward = 2048;
 struct LayerWeights {
   loom::MemoryWeights weights;
   void add(const std::string& name, const loom::Shape& shape, uint64_t seed, float scale, float offset = 0.0f) {
-    Tensor t = random_f32(shape, seed, scale);
+    Tensor t = random_tensor(shape, seed, scale);
     for (int64_t i = 0; i < t.numel(); ++i) t.data_as<float>()[i] += offset;
     weights.add(name, t);
   }
@@ -76,7 +76,7 @@ void layer_case(Bench& b, const std::string& type, int64_t n) {
   o_whole["block_size"] = std::to_string(n);
   auto blocked = b.plugins.create_layer(type, be, o_blocked, &w.weights, "bench_blocked");
   auto whole = b.plugins.create_layer(type, be, o_whole, &w.weights, "bench_whole");
-  const loom::TensorMap in{{input, be->upload(random_f32({1, n, kDim}, 40 + static_cast<uint64_t>(n), 1.0f))}};
+  const loom::TensorMap in{{input, be->upload(random_tensor({1, n, kDim}, 40 + static_cast<uint64_t>(n), 1.0f))}};
   loom::TensorMap out_a, out_b;
 
   out_a = blocked->forward(in);
@@ -107,9 +107,9 @@ void core_case(Bench& b, int64_t n, DType dtype) {
       std::string("attention core ") + loom::dtype_name(dtype) + " n=" + std::to_string(n) + " heads=8 d_head=64";
   auto& be = b.backend;
   const float alpha = 1.0f / std::sqrt(static_cast<float>(D));
-  Tensor q32 = random_f32({1, kHeads, n, D}, 50 + static_cast<uint64_t>(n), 1.0f);
-  Tensor k32 = random_f32({1, kHeads, n, D}, 60 + static_cast<uint64_t>(n), 1.0f);
-  Tensor v32 = random_f32({1, kHeads, n, D}, 70 + static_cast<uint64_t>(n), 1.0f);
+  Tensor q32 = random_tensor({1, kHeads, n, D}, 50 + static_cast<uint64_t>(n), 1.0f);
+  Tensor k32 = random_tensor({1, kHeads, n, D}, 60 + static_cast<uint64_t>(n), 1.0f);
+  Tensor v32 = random_tensor({1, kHeads, n, D}, 70 + static_cast<uint64_t>(n), 1.0f);
   const Tensor q = be->upload(in_dtype(q32, dtype)), k = be->upload(in_dtype(k32, dtype)),
                v = be->upload(in_dtype(v32, dtype));
   const Tensor s = be->empty(dtype, {1, kHeads, n, n}), p = be->empty(dtype, {1, kHeads, n, n});

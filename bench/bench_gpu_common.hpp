@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench_gpu_direct.hpp"
+#include "bench_data.hpp"
 #include "bench_harness.hpp"
 #include "loom/loom.hpp"
 #include "loom/sdk/dtype.hpp"
@@ -30,15 +31,6 @@ using loom::DType;
 using loom::Tensor;
 
 // ---- host data -------------------------------------------------------------
-
-inline Tensor random_f32(const loom::Shape& shape, uint64_t seed, float scale) {
-  Tensor t = Tensor::host(DType::f32, shape);
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  float* p = t.data_as<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
-  return t;
-}
 
 // `f32` in `dtype` (f32 or bf16) on the host; also rounds f32 itself to what
 // the device holds, so host references use exactly the device's inputs.

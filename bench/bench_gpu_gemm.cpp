@@ -11,9 +11,9 @@ void gemm_case(Bench& b, int64_t tokens, int64_t d, DType dtype) {
                            std::to_string(K) + "] W^T[" + std::to_string(K) + ", " + std::to_string(N) + "]";
   auto& be = b.backend;
 
-  Tensor x32 = random_f32({M, K}, 100 + static_cast<uint64_t>(M + K), 1.0f);
-  Tensor w32 = random_f32({N, K}, 200 + static_cast<uint64_t>(K), 1.0f / std::sqrt(static_cast<float>(K)));
-  Tensor bias = random_f32({N}, 300 + static_cast<uint64_t>(K), 0.1f);
+  Tensor x32 = random_tensor({M, K}, 100 + static_cast<uint64_t>(M + K), 1.0f);
+  Tensor w32 = random_tensor({N, K}, 200 + static_cast<uint64_t>(K), 1.0f / std::sqrt(static_cast<float>(K)));
+  Tensor bias = random_tensor({N}, 300 + static_cast<uint64_t>(K), 0.1f);
   const Tensor x = be->upload(in_dtype(x32, dtype)), w = be->upload(in_dtype(w32, dtype));
   const Tensor bias_dev = be->upload(bias);
   Tensor y_a = be->empty(dtype, {M, N}), y_b = be->empty(dtype, {M, N}), y_c = be->empty(dtype, {M, N});

@@ -58,10 +58,10 @@ void lstm_case(Bench& b, int64_t T, int64_t N, int64_t H) {
   auto& be = b.backend;
   const float k = 1.0f / std::sqrt(static_cast<float>(H));  // torch's init range
   const uint64_t seed = 1000 + static_cast<uint64_t>(N * 7 + H);
-  Tensor w_ih = random_f32({G * H, I}, seed + 1, k), w_hh = random_f32({G * H, H}, seed + 2, k);
-  Tensor b_ih = random_f32({G * H}, seed + 3, k), b_hh = random_f32({G * H}, seed + 4, k);
-  Tensor x = random_f32({T, N, I}, seed + 5, 1.0f);
-  Tensor h0 = random_f32({1, N, H}, seed + 6, 0.5f), c0 = random_f32({1, N, H}, seed + 7, 0.5f);
+  Tensor w_ih = random_tensor({G * H, I}, seed + 1, k), w_hh = random_tensor({G * H, H}, seed + 2, k);
+  Tensor b_ih = random_tensor({G * H}, seed + 3, k), b_hh = random_tensor({G * H}, seed + 4, k);
+  Tensor x = random_tensor({T, N, I}, seed + 5, 1.0f);
+  Tensor h0 = random_tensor({1, N, H}, seed + 6, 0.5f), c0 = random_tensor({1, N, H}, seed + 7, 0.5f);
   const Tensor x_dev = be->upload(x), h0_dev = be->upload(h0), c0_dev = be->upload(c0);
 
   loom_rnn_desc desc{};

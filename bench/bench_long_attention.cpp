@@ -72,6 +72,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_data.hpp"
 #include "bench_harness.hpp"
 #include "bench_memory.hpp"
 #include "bench_setup.hpp"
@@ -134,18 +135,7 @@ std::vector<int64_t> parse_list(const std::string& flag, const std::string& text
   return out;
 }
 
-void fill_random(loom::Tensor& t, uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  float* p = t.data_as<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
-}
-
-loom::Tensor random_tensor(const loom::Shape& shape, uint64_t seed, float scale) {
-  loom::Tensor t = loom::Tensor::host(loom::DType::f32, shape);
-  fill_random(t, seed, scale);
-  return t;
-}
+using loom::bench::random_tensor;
 
 // One variant at one length: its layer, weights, inputs and flop count.
 struct Variant {

@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_data.hpp"
 #include "bench_harness.hpp"
 #include "bench_setup.hpp"
 #include "loom/loom.hpp"
@@ -75,17 +76,8 @@ MatmulShape parse_shape(const std::string& text) {
   throw std::invalid_argument("--shape: expected MxKxN or BxSxKxN, got '" + text + "'");
 }
 
-void fill_random(float* p, int64_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int64_t i = 0; i < n; ++i) p[i] = dist(rng);
-}
-
-double max_abs_diff(const float* a, const float* b, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
-  return m;
-}
+using loom::bench::fill_random;
+using loom::bench::max_abs_diff;
 
 double max_abs(const float* a, int64_t n) {
   double m = 0;

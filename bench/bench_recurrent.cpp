@@ -46,6 +46,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_data.hpp"
 #include "bench_harness.hpp"
 #include "bench_setup.hpp"
 #include "loom/loom.hpp"
@@ -88,17 +89,8 @@ RnnShape parse_shape(const std::string& text) {
 
 int gates_of(const std::string& cell) { return cell == "lstm" ? 4 : cell == "gru" ? 3 : 1; }
 
-void fill_random(float* p, int64_t n, uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  for (int64_t i = 0; i < n; ++i) p[i] = dist(rng);
-}
-
-double max_abs_diff(const float* a, const float* b, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
-  return m;
-}
+using loom::bench::fill_random;
+using loom::bench::max_abs_diff;
 
 // PyTorch-layout weights of one layer, one direction, as a state_dict has them.
 struct TorchWeights {

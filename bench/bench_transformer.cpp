@@ -39,6 +39,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench_data.hpp"
 #include "bench_harness.hpp"
 #include "bench_setup.hpp"
 #include "loom/loom.hpp"
@@ -78,17 +79,9 @@ struct Dims {
   }
 };
 
-void fill_random(float* p, int64_t n, uint64_t seed, float scale) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  for (int64_t i = 0; i < n; ++i) p[i] = dist(rng);
-}
-
-loom::Tensor random_tensor(const loom::Shape& shape, uint64_t seed, float scale) {
-  loom::Tensor t = loom::Tensor::host(loom::DType::f32, shape);
-  fill_random(t.data_as<float>(), t.numel(), seed, scale);
-  return t;
-}
+using loom::bench::fill_random;
+using loom::bench::max_abs_diff;
+using loom::bench::random_tensor;
 
 // Weights of one layer under torch's names (encoder or decoder layer).
 struct LayerWeights {
@@ -231,12 +224,6 @@ struct DirectEncoderLayer {
     strm.wait();
   }
 };
-
-double max_abs_diff(const float* a, const float* b, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
-  return m;
-}
 
 loom::OptionMap layer_options(const Dims& s, int64_t block) {
   return {{"d_model", std::to_string(s.e)},          {"nhead", std::to_string(s.h)},
