@@ -42,7 +42,6 @@
 #include <fstream>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>

@@ -13,14 +13,13 @@
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "bench_gpu_direct.hpp"
 #include "bench_data.hpp"
+#include "bench_gpu_direct.hpp"
 #include "bench_harness.hpp"
 #include "loom/loom.hpp"
 #include "loom/sdk/dtype.hpp"

@@ -1,5 +1,7 @@
 // bench_gpu --part gemm: y = x W^T through the cudnn backend against cuBLAS
 // called directly (see bench_gpu.cpp).
+#include <random>
+
 #include "bench_gpu_common.hpp"
 
 namespace loom::bench::gpu {

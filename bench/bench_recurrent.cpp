@@ -41,7 +41,6 @@
 #include <filesystem>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
-#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
