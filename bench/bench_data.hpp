@@ -25,10 +25,14 @@ inline Tensor random_tensor(const Shape& shape, uint64_t seed, float scale = 1.0
   return t;
 }
 
-// The largest |a[i] - b[i]| over n floats.
+// The largest |a[i] - b[i]| over n floats; a NaN on either side gives
+// infinity, so a check against a tolerance fails (std::max would skip it).
 inline double max_abs_diff(const float* a, const float* b, int64_t n) {
   double m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
+    if (!(d <= m)) m = std::isnan(d) ? INFINITY : d;
+  }
   return m;
 }
 
