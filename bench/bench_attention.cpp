@@ -85,6 +85,7 @@ struct Shape4 {
 };
 
 using loom::bench::fill_random;
+using loom::bench::max_abs_diff;
 
 // The direct oneDNN composition; every primitive and buffer made once.
 // fused = false: q, k, v from three products into [M, E] buffers (what the
@@ -226,12 +227,6 @@ struct Problem {
             {"block_size", std::to_string(block)}};
   }
 };
-
-double max_abs_diff(const float* a, const float* b, int64_t n) {
-  double m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, static_cast<double>(std::fabs(a[i] - b[i])));
-  return m;
-}
 
 int memory_mode(const std::string& mode, const Shape4& s, int64_t block, int threads,
                 const std::vector<std::filesystem::path>& plugin_dirs) {
